@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# build.sh: install what is missing, build, then run the main job or the tests.
+#   ./build.sh run    build (Release) and run the main job on the embedded default
+#   ./build.sh test   build and run the whole test suite (with CI=true: also under ASan+UBSan)
+set -euo pipefail
+cd "$(dirname "$0")"
+mode=${1:-run}
+
+packages=(cmake make gcc pkg-config libvulkan-dev mesa-vulkan-drivers glslang-tools spirv-tools
+          vulkan-validationlayers libcmocka-dev libcjson-dev libpcre2-dev libutf8proc-dev
+          libmicrohttpd-dev clang libclang-rt-14-dev nodejs npm curl python3)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}" >&2
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -q >&2
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+fi
+
+jobs=$(nproc)
+configure() { # dir, extra cmake args...
+  local dir=$1; shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DAXVK_WERROR=ON "$@" >/dev/null
+  cmake --build "$dir" -j"$jobs"
+}
+
+case "$mode" in
+  run)
+    configure build
+    ./build/tools/axvk devices
+    ./build/tools/axvk bandwidth
+    ;;
+  test)
+    configure build
+    ctest --test-dir build --output-on-failure -j"$jobs"
+    if [ "${CI:-}" = "true" ] || [ "${AXVK_SANITIZE:-}" = "1" ]; then
+      configure build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAXVK_SANITIZE=ON
+      ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+      LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0 \
+      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        ctest --test-dir build-asan --output-on-failure -j"$jobs"
+    fi
+    ;;
+  *)
+    echo "usage: $0 run|test" >&2
+    exit 2
+    ;;
+esac

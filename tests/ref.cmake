@@ -1,0 +1,2 @@
+# src/ref: the CPU reference every GPU kernel and the whole model are checked against.
+axvk_test(test_ref_quant SOURCES test_ref_quant.c LIBS axvk_ref)

@@ -1,0 +1,59 @@
+/* gguf_impl: the parsed form of a GGUF file, shared by the parser (gguf.c) and the metadata
+ * getters (gguf_kv.c). Not for use outside src/model/gguf*.c. */
+#ifndef AXVK_MODEL_GGUF_IMPL_H
+#define AXVK_MODEL_GGUF_IMPL_H
+
+#include "base/mapfile.h"
+#include "model/gguf.h"
+
+struct gguf_kv {
+    char *key;             /* first member: name_index reads names through it */
+    uint32_t type;         /* enum gguf_vtype */
+    uint32_t arr_type;     /* element type of an array */
+    uint64_t n;            /* array element count; string byte length */
+    const uint8_t *data;   /* scalar bytes, string bytes or first array element, in the image */
+    uint64_t *str_off;     /* string arrays: [n] offsets from data of each element's length */
+    char *str;             /* string values: NUL-terminated copy */
+};
+
+/* Open addressing over names: a slot holds entry index + 1, 0 is empty. */
+struct name_index {
+    uint32_t *slots;
+    uint64_t mask; /* slot count - 1 */
+};
+
+struct kvset {
+    struct gguf_kv *kv;
+    uint64_t n;
+    size_t cap;
+    struct name_index index;
+};
+
+struct gguf {
+    uint32_t version;
+    uint32_t alignment;
+    uint32_t n_shards;
+    struct kvset meta; /* the first shard's keys */
+    struct gguf_tensor *tensors;
+    uint64_t n_tensors;
+    size_t tensor_cap;
+    struct name_index tensor_index;
+    struct mapfile *maps; /* [n_shards] when opened from disk; NULL for memory images */
+};
+
+/* Index of `key` in the set, or -1. */
+int64_t kvset_find(const struct kvset *set, const char *key);
+
+/* Integer value of kv as int64 / uint64; false when not an integer or out of range. */
+bool gguf_kv_to_i64(const struct gguf_kv *kv, int64_t *out);
+bool gguf_kv_to_u64(const struct gguf_kv *kv, uint64_t *out);
+
+/* Name index over an array of structs whose first member is `const char *` / `char *`.
+ * name_index_build fails on a duplicate name, giving its entry index through *dup. */
+axvk_status name_index_build(struct name_index *ix, const void *base, size_t stride, uint64_t n,
+                             uint64_t *dup);
+int64_t name_index_find(const struct name_index *ix, const void *base, size_t stride,
+                        const char *name);
+void name_index_free(struct name_index *ix);
+
+#endif

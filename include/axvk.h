@@ -58,6 +58,75 @@ const char *axvk_status_str(axvk_status status);
 /* AXVK_VERSION of the library actually linked. */
 uint32_t axvk_version(void);
 
+/* ------------------------------------------------------------------------------------------------
+ * Devices
+ * ------------------------------------------------------------------------------------------------ */
+
+/* One Vulkan physical device, as `axvk devices` prints it. Plain data; strings are NUL-terminated. */
+typedef struct axvk_device_info {
+    uint32_t index;              /* position in the listing; what --device N refers to */
+    char name[256];
+    char vendor[32];             /* "NVIDIA", "AMD", "Intel", "Mesa", ... */
+    uint32_t vendor_id;
+    uint32_t device_id;
+    char type[16];               /* "discrete", "integrated", "virtual", "cpu", "other" */
+    char driver_name[256];
+    char driver_version[64];     /* decoded the vendor's way, e.g. "550.54.15" on NVIDIA */
+    char api_version[32];        /* "1.3.239" */
+    uint64_t device_local_bytes; /* largest device-local heap */
+    uint64_t budget_bytes;       /* VK_EXT_memory_budget's budget for that heap; 0 when unknown */
+    uint64_t max_storage_buffer_range;
+    uint64_t max_memory_allocation_size;
+    uint32_t subgroup_size_min;
+    uint32_t subgroup_size_max;
+    /* optional features, after AXVK_DISABLE is applied: 1 present, 0 absent or disabled */
+    int fp16;                    /* shaderFloat16 */
+    int storage16;               /* storageBuffer16BitAccess */
+    int storage8;                /* storageBuffer8BitAccess */
+    int intdot;                  /* shaderIntegerDotProduct */
+    int subgroup_size_control;
+    int coopmat;                 /* VK_KHR_cooperative_matrix */
+    int memory_budget;           /* VK_EXT_memory_budget */
+    char coopmat_shapes[256];    /* "16x16x16 f16->f32, ..." when coopmat */
+} axvk_device_info;
+
+/* Lists every Vulkan device. *out is an array of *count entries, freed with axvk_free().
+ * AXVK_ERR_NO_VULKAN when there is no loader; AXVK_ERR_NO_DEVICE when it lists none.
+ * `errmsg` (may be NULL) receives the reason, `errmsg_size` bytes at most. */
+axvk_status axvk_devices_list(axvk_device_info **out, size_t *count, char *errmsg, size_t errmsg_size);
+
+/* Frees memory the library returned (device lists, rendered text, token arrays). NULL is harmless. */
+void axvk_free(void *ptr);
+
+/* ------------------------------------------------------------------------------------------------
+ * Context: one Vulkan device and the pipelines built for it. One thread at a time.
+ * ------------------------------------------------------------------------------------------------ */
+
+typedef struct axvk_context axvk_context;
+
+enum axvk_context_flags {
+    AXVK_CONTEXT_NO_GPU = 1u << 0, /* text-only work (tokenize, templates): no Vulkan at all */
+};
+
+typedef struct axvk_context_desc {
+    const char *device;  /* NULL: $AXVK_DEVICE, else discrete > integrated > others;
+                            "N": index N; any other text: first device whose name contains it */
+    const char *disable; /* NULL: $AXVK_DISABLE. Comma list of fp16, int8, intdot,
+                            subgroup-size-control, coopmat, memory-budget: treated as absent */
+    uint32_t flags;      /* enum axvk_context_flags */
+} axvk_context_desc;
+
+/* desc may be NULL (all defaults). On failure *out is NULL and axvk_errmsg(NULL) says why. */
+axvk_status axvk_context_create(const axvk_context_desc *desc, axvk_context **out);
+void axvk_context_destroy(axvk_context *ctx);
+
+/* Detail of the last failure on ctx ("" when none). With ctx NULL: the last failure of this
+ * thread in a call that had no context to report through (context creation). Never NULL. */
+const char *axvk_errmsg(const axvk_context *ctx);
+
+/* The device the context runs on. AXVK_ERR_INVALID_ARGUMENT for an AXVK_CONTEXT_NO_GPU context. */
+axvk_status axvk_context_device_info(const axvk_context *ctx, axvk_device_info *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,11 @@
+# Element-wise and small ops of the Qwen2 forward pass, and GPU sampling.
+axvk_shader(rmsnorm rmsnorm.comp)
+axvk_shader(rope rope.comp)
+axvk_shader(kv_write_f16 kv_write.comp DEFINES KV_F16=1)
+axvk_shader(kv_write_q8_0 kv_write.comp DEFINES KV_Q8_0=1)
+axvk_shader(swiglu swiglu.comp)
+axvk_shader(add elementwise.comp DEFINES OP_ADD=1)
+axvk_shader(mul elementwise.comp DEFINES OP_MUL=1)
+axvk_shader(scale elementwise.comp DEFINES OP_SCALE=1)
+axvk_shader(argmax_partial argmax.comp)
+axvk_shader(argmax_final argmax.comp DEFINES ARGMAX_FINAL=1)

@@ -1,2 +1,3 @@
 # src/ref: the CPU reference every GPU kernel and the whole model are checked against.
 axvk_test(test_ref_quant SOURCES test_ref_quant.c LIBS axvk_ref)
+axvk_test(test_ref_ops SOURCES test_ref_ops.c LIBS axvk_ref)

@@ -129,12 +129,12 @@ static axvk_status check_bools(struct reader *r, const uint8_t *p, uint64_t n, c
     return AXVK_OK;
 }
 
-static axvk_status parse_array(struct reader *r, struct gguf_kv *kv)
+static axvk_status parse_array(struct reader *r, struct gguf_kv *kv, const char *what)
 {
     uint64_t n = 0;
-    axvk_status s = read_u32(r, &kv->arr_type, kv->key);
+    axvk_status s = read_u32(r, &kv->arr_type, what);
     if (s == AXVK_OK)
-        s = read_uint(r, 8, &n, kv->key);
+        s = read_uint(r, 8, &n, what);
     if (s != AXVK_OK)
         return s;
     if (kv->arr_type == GGUF_TYPE_ARR)
@@ -168,18 +168,19 @@ static axvk_status parse_array(struct reader *r, struct gguf_kv *kv)
     return walk_strings(r, n, start, kv->str_off, kv->key);
 }
 
-static axvk_status parse_value(struct reader *r, struct gguf_kv *kv)
+/* `what` is "key <name>", for messages. */
+static axvk_status parse_value(struct reader *r, struct gguf_kv *kv, const char *what)
 {
-    axvk_status s = read_u32(r, &kv->type, kv->key);
+    axvk_status s = read_u32(r, &kv->type, what);
     if (s != AXVK_OK)
         return s;
     if (kv->type >= GGUF_TYPE_COUNT)
         return err_set(r->err, AXVK_ERR_BAD_FILE, "key %s: unknown value type %u", kv->key,
                        kv->type);
     if (kv->type == GGUF_TYPE_ARR)
-        return parse_array(r, kv);
+        return parse_array(r, kv, what);
     if (kv->type == GGUF_TYPE_STR) {
-        s = read_str(r, &kv->data, &kv->n, kv->key);
+        s = read_str(r, &kv->data, &kv->n, what);
         if (s != AXVK_OK)
             return s;
         kv->str = mem_strndup((const char *)kv->data, (size_t)kv->n);
@@ -222,7 +223,9 @@ static axvk_status parse_kvs(struct reader *r, struct kvset *set, uint64_t n_kv)
         if (s != AXVK_OK)
             return s;
         set->n++; /* owned by the set from here, so a failure below frees it */
-        s = parse_value(r, kv);
+        char key_what[288];
+        snprintf(key_what, sizeof key_what, "key %.280s", kv->key);
+        s = parse_value(r, kv, key_what);
         if (s != AXVK_OK)
             return s;
     }
@@ -262,7 +265,9 @@ static axvk_status parse_tensor_info(struct reader *r, struct gguf_tensor *t, ui
     if (s != AXVK_OK)
         return s;
     t->name = name;
-    s = read_u32(r, &t->n_dims, name);
+    char tensor_what[288];
+    snprintf(tensor_what, sizeof tensor_what, "tensor %.280s", name);
+    s = read_u32(r, &t->n_dims, tensor_what);
     if (s != AXVK_OK)
         return s;
     if (t->n_dims < 1 || t->n_dims > GGUF_MAX_DIMS)
@@ -273,7 +278,7 @@ static axvk_status parse_tensor_info(struct reader *r, struct gguf_tensor *t, ui
         t->ne[d] = 1;
         if (d >= t->n_dims)
             continue;
-        s = read_uint(r, 8, &t->ne[d], name);
+        s = read_uint(r, 8, &t->ne[d], tensor_what);
         if (s != AXVK_OK)
             return s;
         if (t->ne[d] == 0)
@@ -285,9 +290,9 @@ static axvk_status parse_tensor_info(struct reader *r, struct gguf_tensor *t, ui
                            elems, t->ne[d]);
         elems *= t->ne[d];
     }
-    s = read_u32(r, &t->type, name);
+    s = read_u32(r, &t->type, tensor_what);
     if (s == AXVK_OK)
-        s = read_uint(r, 8, offset, name);
+        s = read_uint(r, 8, offset, tensor_what);
     if (s != AXVK_OK)
         return s;
     const struct wtype_info *info = wtype_get(t->type);

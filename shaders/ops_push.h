@@ -108,4 +108,78 @@ OPS_PUSH(push_argmax)
 } OPS_PC;
 #endif
 
+/* ---- sampling (sample_*.comp) -------------------------------------------------------------
+ * Pipeline per step, rows = sequences (1..8):
+ *   sample_penalty  logits[row][id] penalised in place for each distinct (id, count) of the row;
+ *   sample_sort     chunks of SAMPLE_CHUNK logits -> sorted runs of min(keep, SAMPLE_CHUNK)
+ *                   (logit descending, equal logits by id ascending) + per-chunk (max, sum exp);
+ *   sample_merge    groups of fan_in runs -> one sorted run of min(fan_in * len_in, keep),
+ *                   repeated until one run is left: the row's top `keep` in the reference order;
+ *   sample_final    top-k, top-p, min-p, temperature, softmax and the draw, as ref_sample.
+ * A sorted entry is {float logit; uint id}; padding entries are (-inf, SAMPLE_NO_ID). */
+#define SAMPLE_CHUNK 2048        /* logits per sort workgroup: 16 KiB of shared memory */
+#define SAMPLE_NO_ID 0xffffffffu /* padding id: sorts after every real entry */
+#define SAMPLE_MAX_LOGPROBS 20
+
+/* Per-row settings, one per row in a buffer the host writes before each step (a recorded step
+ * replays with new values). Fields as struct ref_sampling / ref_penalize. */
+struct sample_params {
+    float temperature; /* <= 0: greedy (the first sorted entry) */
+    uint top_k;        /* 0: off */
+    float top_p;       /* >= 1: off */
+    float min_p;       /* <= 0: off */
+    float min_p_log;   /* logf(min_p), computed on the host exactly as the reference does */
+    float u;           /* uniform random number in [0, 1) for the draw */
+    float repeat;      /* repetition penalty, 1: off */
+    float presence;
+    float frequency;
+    uint n_pen;        /* (id, count) entries of this row in the penalty list */
+};
+
+/* sample_penalty.comp: dispatch (ceil(pen_stride / wg), n_rows). */
+#if !defined(GL_core_profile) || defined(OPS_WANT_SAMPLE_PENALTY)
+OPS_PUSH(push_sample_penalty)
+{
+    uint n_vocab;
+    uint pen_stride; /* entries reserved per row in the penalty list */
+} OPS_PC;
+#endif
+
+/* sample_sort.comp: dispatch (n_chunks, n_rows); run_len = min(keep, SAMPLE_CHUNK). */
+#if !defined(GL_core_profile) || defined(OPS_WANT_SAMPLE_SORT)
+OPS_PUSH(push_sample_sort)
+{
+    uint n_vocab;
+    uint n_chunks;
+    uint run_len;
+} OPS_PC;
+#endif
+
+/* sample_merge.comp: runs_in [row][n_runs][len_in] -> runs_out [row][ceil(n_runs / fan_in)]
+ * [len_out], len_out = min(fan_in * len_in, keep). Dispatch (ceil(n_out * fan_in * len_in / wg),
+ * n_rows): one invocation per input entry, missing runs of the last group read as padding. */
+#if !defined(GL_core_profile) || defined(OPS_WANT_SAMPLE_MERGE)
+OPS_PUSH(push_sample_merge)
+{
+    uint n_runs;
+    uint len_in;
+    uint len_out;
+    uint fan_in;
+} OPS_PC;
+#endif
+
+/* sample_final.comp: one workgroup per row. sorted [row][len] is the row's top `len` entries;
+ * out [row][1 + n_logprobs] {uint id; float logprob}: the drawn token, then the n_logprobs most
+ * likely; logprob = log softmax of the (penalised) logits at temperature 1, over the whole
+ * vocabulary. Dispatch (1, n_rows). */
+#if !defined(GL_core_profile) || defined(OPS_WANT_SAMPLE_FINAL)
+OPS_PUSH(push_sample_final)
+{
+    uint n_vocab;
+    uint len;
+    uint n_chunks;
+    uint n_logprobs;
+} OPS_PC;
+#endif
+
 #endif

@@ -64,4 +64,37 @@ uint wg_argmax(float v, uint i, out float best)
     return bi;
 }
 
+uint wg_min_u(uint v)
+{
+    v = subgroupMin(v);
+    if (subgroupElect())
+        red_idx[gl_SubgroupID] = v;
+    barrier();
+    uint t = red_idx[0];
+    for (uint s = 1; s < gl_NumSubgroups; s++)
+        t = min(t, red_idx[s]);
+    barrier();
+    return t;
+}
+
+// Exclusive prefix sum of v in gl_LocalInvocationID order (a shared-memory Hillis-Steele scan:
+// subgroup scans would need the invocation-to-subgroup mapping, which is the driver's choice);
+// total receives the sum of all v. All invocations must call it.
+float wg_exclusive_scan(float v, out float total)
+{
+    uint lid = gl_LocalInvocationID.x;
+    red_val[lid] = v;
+    barrier();
+    for (uint off = 1u; off < gl_WorkGroupSize.x; off <<= 1) {
+        float add = lid >= off ? red_val[lid - off] : 0.0;
+        barrier();
+        red_val[lid] += add;
+        barrier();
+    }
+    float r = lid > 0u ? red_val[lid - 1u] : 0.0;
+    total = red_val[gl_WorkGroupSize.x - 1u];
+    barrier();
+    return r;
+}
+
 #endif

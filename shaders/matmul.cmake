@@ -1,0 +1,50 @@
+# Prefill matrix-matrix product: one tiled variant per weight type (matmul_<type>), and the
+# cooperative-matrix variants (matmul_coopmat_<type>) when the shader tools know
+# GL_KHR_cooperative_matrix. Debian 12's glslang 12.0 and spirv-val 2023.1 do not: there the
+# coopmat variants are left out, AXVK_COOPMAT_SPV is OFF, and the host always takes the tiled
+# kernel.
+set(AXVK_MATMUL_TYPES f32 f16 bf16 q8_0 q4_0 q4_1 q5_0 q5_1 q4_k q5_k q6_k)
+foreach(t ${AXVK_MATMUL_TYPES})
+  string(TOUPPER ${t} T)
+  axvk_shader(matmul_${t} matmul.comp DEFINES DQ_TYPE_${T}=1)
+endforeach()
+
+if(NOT DEFINED AXVK_COOPMAT_SPV)
+  set(probe_dir ${CMAKE_BINARY_DIR}/coopmat_probe)
+  file(WRITE ${probe_dir}/probe.comp
+       "#version 450\n#extension GL_KHR_cooperative_matrix : require\n"
+       "#extension GL_KHR_memory_scope_semantics : require\n"
+       "#extension GL_EXT_shader_explicit_arithmetic_types_float16 : require\n"
+       "layout(local_size_x = 32) in;\n"
+       "layout(std430, binding = 0) buffer B { float b[]; };\n"
+       "void main() { coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator> c =\n"
+       "  coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator>(1.0);\n"
+       "  coopMatStore(c, b, 0, 16, gl_CooperativeMatrixLayoutRowMajor); }\n")
+  if(GLSLANG_VALIDATOR)
+    set(probe_cmd ${GLSLANG_VALIDATOR} -V --target-env vulkan1.2 -S comp -o ${probe_dir}/probe.spv
+        ${probe_dir}/probe.comp)
+  else()
+    set(probe_cmd ${GLSLC} --target-env=vulkan1.2 -fshader-stage=compute -o ${probe_dir}/probe.spv
+        ${probe_dir}/probe.comp)
+  endif()
+  execute_process(COMMAND ${probe_cmd} RESULT_VARIABLE probe_rc OUTPUT_QUIET ERROR_QUIET)
+  if(probe_rc EQUAL 0)
+    execute_process(COMMAND ${SPIRV_VAL} --target-env vulkan1.2 ${probe_dir}/probe.spv
+                    RESULT_VARIABLE probe_rc OUTPUT_QUIET ERROR_QUIET)
+  endif()
+  if(probe_rc EQUAL 0)
+    set(coopmat_ok ON)
+  else()
+    set(coopmat_ok OFF)
+  endif()
+  set(AXVK_COOPMAT_SPV ${coopmat_ok} CACHE BOOL
+      "Build the cooperative-matrix shader variants (needs glslang >= 13 and a matching spirv-val)")
+  message(STATUS "cooperative-matrix shader variants: ${AXVK_COOPMAT_SPV}")
+endif()
+
+if(AXVK_COOPMAT_SPV)
+  foreach(t ${AXVK_MATMUL_TYPES})
+    string(TOUPPER ${t} T)
+    axvk_shader(matmul_coopmat_${t} matmul_coopmat.comp DEFINES DQ_TYPE_${T}=1)
+  endforeach()
+endif()

@@ -1,6 +1,7 @@
 #version 450
 // kv_write: rotate k and store k, v of n_tok tokens into one layer's cache.
-// In:  k, v [n_tok][n_kv_head][head_dim] f32 (projection outputs), pos/slot [n_tok] int.
+// In:  k, v [n_tok][n_kv_head][head_dim] f32 (projection outputs), pos/slot [n_tok] int,
+//      rope_tab (see ops_push.h).
 // Out: caches [n_ctx][n_kv_head][head_dim] at row slot[t] (slot may be pos itself):
 //   kv_write_f16:  f16, two per word, rounded to nearest even (ops_half.glsl);
 //   kv_write_q8_0: per (row, head) head_dim/32 blocks of {f16 d; int8 q[32]} (34 bytes, the
@@ -12,7 +13,6 @@
 #extension GL_GOOGLE_include_directive : require
 #define OPS_WANT_KV_WRITE
 #include "ops_push.h"
-#include "ops_rope.glsl"
 #include "ops_half.glsl"
 
 #define KV_MAX_DIM 256
@@ -22,8 +22,11 @@ layout(std430, binding = 0) readonly buffer K { float k[]; };
 layout(std430, binding = 1) readonly buffer V { float v[]; };
 layout(std430, binding = 2) readonly buffer P { int pos[]; };
 layout(std430, binding = 3) readonly buffer S { int slot[]; };
-layout(std430, binding = 4) writeonly buffer KC { uint kc[]; };
-layout(std430, binding = 5) writeonly buffer VC { uint vc[]; };
+layout(std430, binding = 4) readonly buffer T { uvec2 rope_tab[]; }; // [n_rot / 2]
+layout(std430, binding = 5) writeonly buffer KC { uint kc[]; };
+layout(std430, binding = 6) writeonly buffer VC { uint vc[]; };
+
+#include "ops_rope.glsl"
 
 shared float row[2 * KV_MAX_DIM]; // rotated k row, then v row
 #if defined(KV_Q8_0)

@@ -15,23 +15,16 @@ typedef uint32_t uint;
 #define OPS_PC
 #endif
 
-/* Rotary embedding, as computed by the reference (llama.cpp's formulas). The host derives the
- * per-model constants once so the shader only does the per-element arithmetic:
- *   theta_extrap(pos, i) = pos * theta_scale^i           (i = pair index, i < n_rot/2)
- *   theta_interp         = freq_scale * theta_extrap
- *   ramp                 = ext_factor * (1 - clamp((i - corr_lo) / max(0.001, corr_hi - corr_lo), 0, 1))
- *   theta                = theta_interp * (1 - ramp) + theta_extrap * ramp      (ext_factor != 0)
- *   (cos, sin)           = (cos theta, sin theta) * mscale
- * mscale = attn_factor, times (1 + 0.1 ln(1/freq_scale)) when ext_factor != 0. */
+/* Rotary embedding. Pair i (i < n_rot/2) of a token at position p turns by p * F_i radians,
+ * F_i = base^(-2i/n_rot) * (YaRN mix of freq_scale and 1, see src/kernels/rope.h). The host
+ * computes F_i / (2 pi) once per model, in double, as a 64-bit fraction of a turn (the table
+ * rope_tab[n_rot/2] of uvec2 {lo, hi}); the shader forms p * F_i modulo one turn in integer
+ * arithmetic, exact at any position, where fp32 angles would be off by 1e-3 rad past 16,384.
+ * cos and sin are scaled by mscale (attention factor, YaRN magnitude correction). */
 #define OPS_ROPE_FIELDS                                                                           \
-    uint n_rot;        /* rotated dims per head (even, <= head_dim); the rest pass through */    \
-    uint neox;         /* 1: pairs (i, i + n_rot/2) (Qwen2); 0: pairs (2i, 2i + 1) (Llama) */   \
-    float theta_scale; /* freq_base^(-2/n_rot) */                                                \
-    float freq_scale;  /* 1 / YaRN factor; 1 without scaling */                                 \
-    float ext_factor;  /* YaRN extrapolation mix; 0 turns the ramp off */                       \
-    float mscale;      /* magnitude factor applied to cos and sin */                             \
-    float corr_lo;     /* YaRN correction dims (pair indices), from beta_fast / beta_slow */    \
-    float corr_hi;
+    uint n_rot;   /* rotated dims per head (even, <= head_dim); the rest pass through */         \
+    uint neox;    /* 1: pairs (i, i + n_rot/2) (Qwen2); 0: pairs (2i, 2i + 1) (Llama) */        \
+    float mscale;
 
 /* rmsnorm.comp: y[r][i] = x[r][i] / sqrt(mean(x[r]^2) + eps) * w[i]. Dispatch (n_rows, 1, 1). */
 #if !defined(GL_core_profile) || defined(OPS_WANT_RMSNORM)

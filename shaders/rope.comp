@@ -7,12 +7,14 @@
 #extension GL_GOOGLE_include_directive : require
 #define OPS_WANT_ROPE
 #include "ops_push.h"
-#include "ops_rope.glsl"
 
 layout(local_size_x_id = 0) in;
 layout(std430, binding = 0) readonly buffer X { float x[]; };
-layout(std430, binding = 1) readonly buffer P { int pos[]; }; // [n_tok]
-layout(std430, binding = 2) writeonly buffer Y { float y[]; };
+layout(std430, binding = 1) readonly buffer P { int pos[]; };        // [n_tok]
+layout(std430, binding = 2) readonly buffer T { uvec2 rope_tab[]; }; // [n_rot / 2]
+layout(std430, binding = 3) writeonly buffer Y { float y[]; };
+
+#include "ops_rope.glsl"
 
 void main()
 {

@@ -125,7 +125,132 @@ void axvk_context_destroy(axvk_context *ctx);
 const char *axvk_errmsg(const axvk_context *ctx);
 
 /* The device the context runs on. AXVK_ERR_INVALID_ARGUMENT for an AXVK_CONTEXT_NO_GPU context. */
-axvk_status axvk_context_device_info(const axvk_context *ctx, axvk_device_info *out);
+axvk_status axvk_context_device_info(axvk_context *ctx, axvk_device_info *out);
+
+/* ------------------------------------------------------------------------------------------------
+ * Model: weights on the device, tokenizer and chat template. Read-only once loaded: sessions of
+ * one model may be used from different threads, one thread per session.
+ * ------------------------------------------------------------------------------------------------ */
+
+typedef struct axvk_model axvk_model;
+
+/* Called while loading: `done` of `total` bytes uploaded (or read). */
+typedef void (*axvk_progress_fn)(void *user, uint64_t done, uint64_t total);
+
+typedef struct axvk_model_desc {
+    uint32_t n_ctx;            /* context per sequence for the memory plan; 0: min(trained, 4096) */
+    uint32_t n_seq;            /* sequences decoded together (KV slots), 1..8; 0: 1 */
+    const char *kv_type;       /* "f16" (default) or "q8_0" */
+    const char *quant;         /* Hugging Face weights: quantize while loading ("q8_0", "q4_k_m", ...);
+                                  NULL keeps the stored type */
+    const char *chat_template; /* template text overriding the model's; NULL: the model's */
+    int vocab_only;            /* tokenizer and template only; no weights read, no device needed */
+    axvk_progress_fn progress; /* may be NULL */
+    void *progress_user;
+} axvk_model_desc;
+
+/* `path`: a GGUF file (first shard of a split model), or a Hugging Face directory (config.json,
+ * *.safetensors, tokenizer files; with vocab_only a tokenizer-only directory is enough).
+ * Fails with AXVK_ERR_OUT_OF_DEVICE_MEMORY before uploading when the memory plan does not fit,
+ * saying what is needed and what would fit. */
+axvk_status axvk_model_load(axvk_context *ctx, const char *path, const axvk_model_desc *desc,
+                            axvk_model **out);
+void axvk_model_destroy(axvk_model *model);
+
+typedef struct axvk_model_info {
+    char arch[16];          /* "qwen2" or "llama" */
+    char name[128];         /* general.name or the directory name */
+    char type[16];          /* dominant weight type: "q4_k", "bf16", ... */
+    uint32_t n_vocab;
+    uint32_t n_ctx_train;
+    uint32_t dim;
+    uint32_t n_layers;
+    uint32_t n_head;
+    uint32_t n_kv_head;
+    uint32_t head_dim;
+    uint32_t ffn_dim;
+    uint64_t n_params;
+    uint64_t weight_bytes;  /* as stored on the device */
+    uint32_t n_stop_ids;
+    int32_t stop_ids[8];    /* end-of-generation ids (A.X: 27 <|im_end|>, 0 <|endoftext|>) */
+    int has_chat_template;
+} axvk_model_info;
+
+axvk_status axvk_model_get_info(const axvk_model *model, axvk_model_info *out);
+
+/* ------------------------------------------------------------------------------------------------
+ * Text: tokenizer and chat template of a model. No device work.
+ * ------------------------------------------------------------------------------------------------ */
+
+enum axvk_tokenize_flags {
+    AXVK_TOKENIZE_NO_SPECIAL = 1u << 0, /* added/special tokens in the text are plain text */
+};
+
+/* *ids (freed with axvk_free) receives *n_ids token ids. No BOS is added (none of these models
+ * uses one). */
+axvk_status axvk_tokenize(const axvk_model *model, const char *text, size_t len, uint32_t flags,
+                          int32_t **ids, size_t *n_ids);
+
+enum axvk_detokenize_flags {
+    AXVK_DETOKENIZE_SKIP_SPECIAL = 1u << 0, /* control tokens produce no text */
+};
+
+/* *text (freed with axvk_free) receives the bytes of ids, NUL-terminated; *len may be NULL. */
+axvk_status axvk_detokenize(const axvk_model *model, const int32_t *ids, size_t n_ids,
+                            uint32_t flags, char **text, size_t *len);
+
+/* Renders the chat template. messages_json: a JSON array of {"role", "content", ...};
+ * tools_json: a JSON array or NULL. *out is freed with axvk_free. */
+axvk_status axvk_apply_template(const axvk_model *model, const char *messages_json,
+                                const char *tools_json, int add_generation_prompt, char **out);
+
+/* ------------------------------------------------------------------------------------------------
+ * Session: the KV cache of up to n_seq sequences and the recorded decode step. One thread at a time.
+ * ------------------------------------------------------------------------------------------------ */
+
+typedef struct axvk_session axvk_session;
+
+typedef struct axvk_session_desc {
+    uint32_t n_ctx;   /* tokens per sequence; 0: the model's planned n_ctx */
+    uint32_t n_seq;   /* 1..8; 0: the model's planned n_seq */
+    uint32_t n_batch; /* prompt tokens per prefill chunk; 0: 512 */
+} axvk_session_desc;
+
+axvk_status axvk_session_create(axvk_model *model, const axvk_session_desc *desc,
+                                axvk_session **out);
+void axvk_session_destroy(axvk_session *session);
+
+/* Forgets every token of sequence seq. */
+axvk_status axvk_session_clear(axvk_session *session, uint32_t seq);
+/* Tokens sequence seq holds. */
+axvk_status axvk_session_n_past(const axvk_session *session, uint32_t seq, uint32_t *n_past);
+
+/* Appends tokens to sequence seq (prefill in chunks of n_batch). Afterwards the sequence's logits
+ * are those that follow its last token. AXVK_ERR_CONTEXT_FULL past n_ctx (nothing is appended). */
+axvk_status axvk_session_feed(axvk_session *session, uint32_t seq, const int32_t *ids, size_t n_ids);
+
+/* Copies the current logits of sequence seq (n_vocab floats). */
+axvk_status axvk_session_logits(axvk_session *session, uint32_t seq, float *logits, size_t n_vocab);
+
+typedef struct axvk_sampling {
+    float temperature;       /* <= 0: greedy (argmax) */
+    uint32_t top_k;          /* 0: off */
+    float top_p;             /* 0 or >= 1: off */
+    float min_p;             /* 0: off */
+    float repeat_penalty;    /* 0 or 1: off */
+    float presence_penalty;
+    float frequency_penalty;
+    uint32_t penalty_last_n; /* window of previous ids the penalties look at; 0: 64 */
+    uint64_t seed;           /* same seed, same tokens */
+} axvk_sampling;
+
+/* Draws the next token of each sequence seqs[i] from its current logits (on the device). */
+axvk_status axvk_session_sample(axvk_session *session, const uint32_t *seqs, size_t n,
+                                const axvk_sampling *sampling, int32_t *ids);
+
+/* One decode step of several sequences together: appends ids[i] to sequence seqs[i]. */
+axvk_status axvk_session_decode(axvk_session *session, const uint32_t *seqs, const int32_t *ids,
+                                size_t n);
 
 #ifdef __cplusplus
 }

@@ -1,15 +1,18 @@
 #version 450
 // kv_write: rotate k and store k, v of n_tok tokens into one layer's cache.
-// In:  k, v [n_tok][n_kv_head][head_dim] f32 (projection outputs), pos/slot [n_tok] int,
+// In:  k, v [n_tok][n_kv_head][head_dim] f32 (projection outputs), pos [n_tok] u32,
 //      rope_tab (see ops_push.h).
-// Out: caches [n_ctx][n_kv_head][head_dim] at row slot[t] (slot may be pos itself):
-//   kv_write_f16:  f16, two per word, rounded to nearest even (ops_half.glsl);
-//   kv_write_q8_0: per (row, head) head_dim/32 blocks of {f16 d; int8 q[32]} (34 bytes, the
-//                  GGUF q8_0 block), d = f16(absmax / 127), q = round_even(x / d).
-// The attention kernels read exactly this layout. One workgroup per (head, token): the row is
-// rotated into shared memory first because a q8_0 block needs its absmax before any byte can
-// be written. head_dim <= KV_MAX_DIM, even (f16) or a multiple of 64 (q8_0: rows are then whole
-// words, so no two workgroups share a word).
+// Out: caches [n_rows][n_kv_head][head_dim], token t at row row0 + seq(t) * seq_stride + pos[t]:
+//   kv_write_f16:  f16, rounded to nearest even in integer arithmetic (ops_half.glsl), so the
+//                  cache holds the same bits on every GPU;
+//   kv_write_q8_0: head_dim/32 blocks {f16 d; int8 q[32]} (34 bytes, the GGUF q8_0 block) per
+//                  (row, head) record, records back to back; d = f16(absmax / 127),
+//                  q = round_even(x / d) clamped to +-127, as ref_quantize.
+// The attention kernels read exactly this layout. One workgroup per (head, token) record: the
+// record is rotated into shared memory first because a q8_0 block needs its absmax before any
+// byte can be written. head_dim <= KV_MAX_DIM and even (f16) or a multiple of 32 (q8_0).
+// A q8_0 record of an odd number of blocks starts or ends mid-word; the word it shares with the
+// neighbouring record (another workgroup) is updated with atomics on its own half only.
 #extension GL_GOOGLE_include_directive : require
 #define OPS_WANT_KV_WRITE
 #include "ops_push.h"
@@ -20,31 +23,64 @@
 layout(local_size_x_id = 0) in;
 layout(std430, binding = 0) readonly buffer K { float k[]; };
 layout(std430, binding = 1) readonly buffer V { float v[]; };
-layout(std430, binding = 2) readonly buffer P { int pos[]; };
-layout(std430, binding = 3) readonly buffer S { int slot[]; };
-layout(std430, binding = 4) readonly buffer T { uvec2 rope_tab[]; }; // [n_rot / 2]
-layout(std430, binding = 5) writeonly buffer KC { uint kc[]; };
-layout(std430, binding = 6) writeonly buffer VC { uint vc[]; };
+layout(std430, binding = 2) readonly buffer P { uint pos[]; };
+layout(std430, binding = 3) readonly buffer T { uvec2 rope_tab[]; }; // [n_rot / 2]
+#if defined(KV_Q8_0)
+layout(std430, binding = 4) buffer KC { uint kc[]; }; // not writeonly: shared words use atomics
+layout(std430, binding = 5) buffer VC { uint vc[]; };
+#else
+layout(std430, binding = 4) writeonly buffer KC { uint kc[]; };
+layout(std430, binding = 5) writeonly buffer VC { uint vc[]; };
+#endif
 
 #include "ops_rope.glsl"
 
-shared float row[2 * KV_MAX_DIM]; // rotated k row, then v row
-#if defined(KV_Q8_0)
-shared uint blk_d[2 * KV_MAX_DIM / 32];  // f16 bits of each block's scale
-shared float blk_id[2 * KV_MAX_DIM / 32]; // 1 / d as the reference computes it
-#endif
+shared float row[2 * KV_MAX_DIM]; // rotated k record, then the v record
 
 #if defined(KV_Q8_0)
-// Byte b of the concatenated k|v q8_0 rows (each head_dim/32 * 34 bytes).
-uint q8_byte(uint b)
+shared uint blk_d[2 * KV_MAX_DIM / 32];   // f16 bits of each block's scale (k blocks, v blocks)
+shared float blk_id[2 * KV_MAX_DIM / 32]; // 1 / d, d the stored f16 value, as the reference
+
+// Byte b (< nb * 34) of the record of blocks [first, first + nb): k blocks first, then v.
+uint q8_byte(uint first, uint b)
 {
-    uint blk = b / 34u;
-    uint off = b - blk * 34u;
+    uint blk = first + b / 34u;
+    uint off = b % 34u;
     if (off < 2u)
         return (blk_d[blk] >> (8u * off)) & 0xffu;
     float x = row[blk * 32u + off - 2u];
     int q = clamp(int(roundEven(x * blk_id[blk])), -127, 127);
     return uint(q) & 0xffu;
+}
+
+// Writes the record (nb blocks from `first`) at byte offset at0 (even) of cache `which`.
+void store_record(uint which, uint first, uint nb, uint at0)
+{
+    uint bytes = nb * 34u;
+    uint w0 = at0 / 4u;
+    uint n_words = (at0 + bytes + 3u) / 4u - w0;
+    for (uint w = gl_LocalInvocationID.x; w < n_words; w += gl_WorkGroupSize.x) {
+        uint val = 0u, mask = 0u;
+        for (uint j = 0u; j < 4u; j++) {
+            uint at = (w0 + w) * 4u + j;
+            if (at >= at0 && at < at0 + bytes) {
+                val |= q8_byte(first, at - at0) << (8u * j);
+                mask |= 0xffu << (8u * j);
+            }
+        }
+        if (mask == 0xffffffffu) {
+            if (which == 0u)
+                kc[w0 + w] = val;
+            else
+                vc[w0 + w] = val;
+        } else if (which == 0u) {
+            atomicAnd(kc[w0 + w], ~mask);
+            atomicOr(kc[w0 + w], val);
+        } else {
+            atomicAnd(vc[w0 + w], ~mask);
+            atomicOr(vc[w0 + w], val);
+        }
+    }
 }
 #endif
 
@@ -55,19 +91,21 @@ void main()
     uint wg = gl_WorkGroupSize.x;
     uint lid = gl_LocalInvocationID.x;
     uint dim = pc.head_dim;
-    int s = slot[t];
+    uint p = pos[t];
+    uint seq = pc.tok_per_seq != 0u ? t / pc.tok_per_seq : 0u;
+    uint r = pc.row0 + seq * pc.seq_stride + p;
     // uniform over the workgroup, before any barrier
-    if (s < 0 || uint(s) >= pc.n_ctx)
+    if (r >= pc.n_rows)
         return;
     uint src = (t * pc.n_kv_head + head) * dim;
-    uint dst_row = uint(s) * pc.n_kv_head + head;
+    uint rec = r * pc.n_kv_head + head; // record index in the cache
 
     for (uint i = lid; i < dim / 2u; i += wg) {
         if (i < pc.n_rot / 2u) {
             uvec2 e = rope_pair(i);
-            vec2 r = rope_rotate(vec2(k[src + e.x], k[src + e.y]), rope_cs(pos[t], i));
-            row[e.x] = r.x;
-            row[e.y] = r.y;
+            vec2 o = rope_rotate(vec2(k[src + e.x], k[src + e.y]), rope_cs(p, i));
+            row[e.x] = o.x;
+            row[e.y] = o.y;
         } else {
             uint e = pc.n_rot + 2u * (i - pc.n_rot / 2u);
             row[e] = k[src + e];
@@ -82,7 +120,7 @@ void main()
     uint nb = dim / 32u;
     for (uint b = lid; b < 2u * nb; b += wg) {
         float amax = 0.0;
-        for (uint j = 0; j < 32u; j++)
+        for (uint j = 0u; j < 32u; j++)
             amax = max(amax, abs(row[b * 32u + j]));
         uint h = f16_bits(amax / 127.0);
         float d = f16_value(h);
@@ -90,24 +128,13 @@ void main()
         blk_id[b] = d != 0.0 ? 1.0 / d : 0.0;
     }
     barrier();
-    // a row is nb * 34 bytes = nb * 17 / 2 words (nb even)
-    uint row_words = nb * 17u / 2u;
-    for (uint w = lid; w < 2u * row_words; w += wg) {
-        uint which = w < row_words ? 0u : 1u;
-        uint ww = w - which * row_words;
-        uint b0 = which * nb * 34u + ww * 4u;
-        uint word = q8_byte(b0) | (q8_byte(b0 + 1u) << 8) | (q8_byte(b0 + 2u) << 16) |
-                    (q8_byte(b0 + 3u) << 24);
-        if (which == 0u)
-            kc[dst_row * row_words + ww] = word;
-        else
-            vc[dst_row * row_words + ww] = word;
-    }
+    store_record(0u, 0u, nb, rec * nb * 34u);
+    store_record(1u, nb, nb, rec * nb * 34u);
 #else
-    uint row_words = dim / 2u;
-    for (uint w = lid; w < row_words; w += wg) {
-        kc[dst_row * row_words + w] = f16_bits(row[2u * w]) | (f16_bits(row[2u * w + 1u]) << 16);
-        vc[dst_row * row_words + w] = f16_bits(row[dim + 2u * w]) | (f16_bits(row[dim + 2u * w + 1u]) << 16);
+    uint rec_words = dim / 2u;
+    for (uint w = lid; w < rec_words; w += wg) {
+        kc[rec * rec_words + w] = f16_bits(row[2u * w]) | (f16_bits(row[2u * w + 1u]) << 16);
+        vc[rec * rec_words + w] = f16_bits(row[dim + 2u * w]) | (f16_bits(row[dim + 2u * w + 1u]) << 16);
     }
 #endif
 }

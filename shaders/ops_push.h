@@ -36,7 +36,8 @@ OPS_PUSH(push_rmsnorm)
 } OPS_PC;
 #endif
 
-/* rope.comp: x [n_tok][n_head][head_dim] f32 rotated in place (or into y) at positions pos[t].
+/* rope.comp: x [n_tok][n_head][head_dim] f32 rotated in place (or into y) at positions pos[t]
+ * (u32, the buffer the attention kernels read).
  * Dispatch (ceil(n_head * n_rot / 2 / wg), n_tok, 1): one invocation per rotated pair. */
 #if !defined(GL_core_profile) || defined(OPS_WANT_ROPE)
 OPS_PUSH(push_rope)
@@ -48,16 +49,23 @@ OPS_PUSH(push_rope)
 } OPS_PC;
 #endif
 
-/* kv_write.comp: k, v [n_tok][n_kv_head][head_dim] f32 -> caches [n_ctx][n_kv_head][head_dim]
- * (f16, or q8_0 blocks of 32 along head_dim), k rotated at pos[t], both stored at row slot[t].
- * Dispatch (n_kv_head, n_tok, 1): one workgroup per (token, head) row. */
+/* kv_write.comp: k, v [n_tok][n_kv_head][head_dim] f32 -> caches [n_rows][n_kv_head][head_dim]
+ * (f16, or q8_0 blocks of 32 along head_dim), k rotated at pos[t]. Token t goes to cache row
+ *   row0 + seq(t) * seq_stride + pos[t],  seq(t) = tok_per_seq ? t / tok_per_seq : 0,
+ * the attention kernels' convention (sequence s owns rows s * seq_stride + [0, n_ctx)): a batch
+ * of one token per sequence has tok_per_seq 1, a prefill of sequence s row0 = s * seq_stride.
+ * Rows >= n_rows are skipped, never written out of bounds. Dispatch (n_kv_head, n_tok, 1): one
+ * workgroup per (token, head) record. */
 #if !defined(GL_core_profile) || defined(OPS_WANT_KV_WRITE)
 OPS_PUSH(push_kv_write)
 {
     uint n_tok;
     uint n_kv_head;
     uint head_dim;
-    uint n_ctx; /* rows in the cache: a slot >= n_ctx is skipped, never written out of bounds */
+    uint n_rows;
+    uint row0;
+    uint seq_stride;
+    uint tok_per_seq;
     OPS_ROPE_FIELDS
 } OPS_PC;
 #endif

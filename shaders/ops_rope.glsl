@@ -10,17 +10,15 @@
 const float ROPE_TWO_PI_2M32 = 1.46291807926715968e-9; // 2 pi / 2^32
 
 // (cos, sin) * mscale of rotation pair i at position pos.
-vec2 rope_cs(int pos, uint i)
+vec2 rope_cs(uint pos, uint i)
 {
     uvec2 f = rope_tab[i];
-    uint ap = uint(abs(pos));
-    // bits 32..63 of ap * (f.y 2^32 + f.x): the top 32 bits of the fraction of a turn
+    // bits 32..63 of pos * (f.y 2^32 + f.x): the top 32 bits of the fraction of a turn
     uint carry, low;
-    umulExtended(ap, f.x, carry, low);
-    uint frac = ap * f.y + carry;
+    umulExtended(pos, f.x, carry, low);
+    uint frac = pos * f.y + carry;
     // read as signed: the angle in [-pi, pi), error < 2e-7 rad (the int -> float rounding)
     float r = float(int(frac)) * ROPE_TWO_PI_2M32;
-    r = pos < 0 ? -r : r;
     return vec2(cos(r), sin(r)) * pc.mscale;
 }
 

@@ -10,7 +10,7 @@
 
 layout(local_size_x_id = 0) in;
 layout(std430, binding = 0) readonly buffer X { float x[]; };
-layout(std430, binding = 1) readonly buffer P { int pos[]; };        // [n_tok]
+layout(std430, binding = 1) readonly buffer P { uint pos[]; };       // [n_tok]
 layout(std430, binding = 2) readonly buffer T { uvec2 rope_tab[]; }; // [n_rot / 2]
 layout(std430, binding = 3) writeonly buffer Y { float y[]; };
 

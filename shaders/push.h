@@ -13,10 +13,24 @@ typedef uint32_t uint;
 #define PUSH_END(name)
 #endif
 
-/* copy.comp: dst[i] = src[i] for i < n_vec4 (vec4 elements). */
+/* GLSL allows one push-constant block per shader: a shader defines WANT_PUSH_<NAME> before
+ * including this file; C sees every struct. */
+
+/* copy.comp: dst[i] = src[i] for 32-bit words i < n_words (16-byte loads for all but the last
+ * 0-3 words). Bindings: 0 src, 1 dst. */
+#if !defined(GL_core_profile) || defined(WANT_PUSH_COPY)
 PUSH_STRUCT(push_copy)
 {
-    uint n_vec4;
+    uint n_words;
 } PUSH_END(push_copy);
+#endif
+
+/* vec_add.comp: c[i] = a[i] + b[i] for floats i < n. Bindings: 0 a, 1 b, 2 c. */
+#if !defined(GL_core_profile) || defined(WANT_PUSH_VEC_ADD)
+PUSH_STRUCT(push_vec_add)
+{
+    uint n;
+} PUSH_END(push_vec_add);
+#endif
 
 #endif

@@ -1,0 +1,176 @@
+/* matmul: records the prefill product (shaders/matmul.comp, matmul_coopmat.comp): kernel choice
+ * per device, shape checks, and the cut into dispatches that each bind at most the device's
+ * binding range. Never touches weights' contents or allocates device memory. */
+#include "kernels/matmul.h"
+
+#include "base/wtype.h"
+#include "kernels/registry.h"
+#include "matmul_push.h"
+
+/* the variants by weight type, in one place so the two tables cannot drift apart */
+#define MATMUL_TYPES(X)                                                                            \
+    X(WTYPE_F32, f32) X(WTYPE_F16, f16) X(WTYPE_BF16, bf16) X(WTYPE_Q8_0, q8_0)                  \
+    X(WTYPE_Q4_0, q4_0) X(WTYPE_Q4_1, q4_1) X(WTYPE_Q5_0, q5_0) X(WTYPE_Q5_1, q5_1)              \
+    X(WTYPE_Q4_K, q4_k) X(WTYPE_Q5_K, q5_k) X(WTYPE_Q6_K, q6_k)
+
+/* -1 when the type has no matmul variant */
+static int kernel_for(uint32_t wtype, enum matmul_impl impl)
+{
+    switch (wtype) {
+#define X(t, name)                                                                                 \
+    case t:                                                                                        \
+        return impl == MATMUL_COOPMAT ? (int)KERNEL_matmul_coopmat_##name : (int)KERNEL_matmul_##name;
+        MATMUL_TYPES(X)
+#undef X
+    default:
+        return -1;
+    }
+}
+
+int matmul_have_coopmat_spirv(void)
+{
+    /* a build without GL_KHR_cooperative_matrix embeds the variants as empty modules */
+    const struct vkkernel *k = kern_get(KERNEL_matmul_coopmat_f16);
+    return k && k->spv_size > 0;
+}
+
+/* the subgroup size the coopmat kernel runs at on this device, 0 when 32 cannot be had */
+static uint32_t coopmat_subgroup(const struct vkdev_info *info)
+{
+    if (info->subgroup_size == 32)
+        return 32;
+    if ((info->features & VKFEAT_SUBGROUP_SIZE_CONTROL) && info->subgroup_min <= 32 &&
+        info->subgroup_max >= 32)
+        return 32;
+    return 0;
+}
+
+enum matmul_impl matmul_choose(const struct vkdev_info *info)
+{
+    const uint32_t need = VKFEAT_COOPMAT | VKFEAT_FP16;
+    if ((info->features & need) != need || !coopmat_subgroup(info) || !matmul_have_coopmat_spirv())
+        return MATMUL_TILED;
+    for (uint32_t i = 0; i < info->n_coopmat && i < VKDEV_MAX_COOPMAT; i++) {
+        const struct vkcoopmat_shape *s = &info->coopmat[i];
+        if (s->m == 16 && s->n == 16 && s->k == 16 && s->a_type == VK_COMPONENT_TYPE_FLOAT16_KHR &&
+            s->b_type == VK_COMPONENT_TYPE_FLOAT16_KHR && s->c_type == VK_COMPONENT_TYPE_FLOAT32_KHR &&
+            s->result_type == VK_COMPONENT_TYPE_FLOAT32_KHR && s->scope == VK_SCOPE_SUBGROUP_KHR &&
+            !s->saturating)
+            return MATMUL_COOPMAT;
+    }
+    return MATMUL_TILED;
+}
+
+double matmul_flops(uint32_t n_tok, uint32_t rows, uint32_t k)
+{
+    return 2.0 * n_tok * rows * k;
+}
+
+static axvk_status check_args(const struct vkdev *dev, const struct matmul_args *a, uint32_t ldx,
+                              uint32_t ldy, struct err *err)
+{
+    const struct wtype_info *ti = wtype_get(a->wtype);
+    if (!ti || kernel_for(a->wtype, MATMUL_TILED) < 0)
+        return err_set(err, AXVK_ERR_UNSUPPORTED, "matmul: weight type %u has no kernel", a->wtype);
+    /* dequant.glsl reads float rows as 16-byte words: k a multiple of 8 keeps rows aligned */
+    uint32_t align = ti->block_elems > 1 ? ti->block_elems : 8;
+    if (!a->n_tok || !a->rows || !a->k || a->k % align)
+        return err_set(err, AXVK_ERR_INVALID_ARGUMENT, "matmul: shape %u x %u x %u (%s needs k a "
+                       "multiple of %u)", a->n_tok, a->rows, a->k, ti->name, align);
+    if (ldx < a->k || ldy < a->rows)
+        return err_set(err, AXVK_ERR_INVALID_ARGUMENT, "matmul: row strides x %u < k %u or y %u < "
+                       "rows %u", ldx, a->k, ldy, a->rows);
+    const struct vksplit *w = a->w;
+    uint64_t row_bytes = wtype_row_bytes(a->wtype, a->k);
+    if (!w || !w->n || !w->parts || w->row_bytes != row_bytes || !w->rows_per_part ||
+        w->bytes / row_bytes < a->rows)
+        return err_set(err, AXVK_ERR_INVALID_ARGUMENT, "matmul: weights are not %u rows of %llu "
+                       "bytes", a->rows, (unsigned long long)row_bytes);
+    if (row_bytes > UINT32_MAX || (uint64_t)a->rows > (uint64_t)w->n * w->rows_per_part)
+        return err_set(err, AXVK_ERR_INVALID_ARGUMENT, "matmul: weight parts do not cover %u rows",
+                       a->rows);
+    uint64_t max_bind = vkmem_max_binding(dev);
+    /* one token row of x or y must fit a binding, and flat indices stay in 32 bits */
+    if ((uint64_t)ldx * 4 * MATMUL_TILE_T > max_bind || (uint64_t)ldy * 4 * MATMUL_TILE_T > max_bind)
+        return err_set(err, AXVK_ERR_UNSUPPORTED, "matmul: rows of %u / %u floats are too long "
+                       "for bindings of %llu bytes", ldx, ldy, (unsigned long long)max_bind);
+    uint64_t y_need = ((uint64_t)(a->n_tok - 1) * ldy + a->rows) * 4;
+    uint64_t x_need = ((uint64_t)(a->n_tok - 1) * ldx + a->k) * 4;
+    if (a->x.size < x_need || a->y.size < y_need || (a->res.buffer && a->res.size < y_need) ||
+        (a->bias.buffer && a->bias.size < (uint64_t)a->rows * 4))
+        return err_set(err, AXVK_ERR_INVALID_ARGUMENT, "matmul: a buffer is smaller than its "
+                       "%u x %u / %u x %u shape", a->n_tok, a->k, a->n_tok, a->rows);
+    return AXVK_OK;
+}
+
+/* bytes [off, off + len) of b, clipped to its size */
+static struct vkbuf sub(const struct vkbuf *b, uint64_t off, uint64_t len)
+{
+    uint64_t end = off + len < b->size ? off + len : b->size;
+    return vkbuf_view(b, off, end - off);
+}
+
+axvk_status matmul_record(struct vkrec *rec, const struct matmul_args *a, int force,
+                          struct err *err)
+{
+    struct vkdev *dev = vkrec_dev(rec);
+    uint32_t ldx = a->ldx ? a->ldx : a->k, ldy = a->ldy ? a->ldy : a->rows;
+    axvk_status st = check_args(dev, a, ldx, ldy, err);
+    if (st)
+        return vkrec_fail(rec, st, "%s", err->msg);
+
+    enum matmul_impl impl = force < 0 ? matmul_choose(&dev->info) : (enum matmul_impl)force;
+    struct vkspec spec = {.wg_size = 256};
+    if (impl == MATMUL_COOPMAT) {
+        spec = (struct vkspec){.wg_size = 128, .subgroup_size = coopmat_subgroup(&dev->info)};
+        if (!matmul_have_coopmat_spirv() || !spec.subgroup_size ||
+            !(dev->info.features & VKFEAT_COOPMAT)) {
+            st = err_set(err, AXVK_ERR_UNSUPPORTED, "matmul: cooperative matrices not available "
+                         "(%s)", matmul_have_coopmat_spirv() ? "device" : "shader compiler");
+            return vkrec_fail(rec, st, "%s", err->msg);
+        }
+    }
+    enum kernel_id id = (enum kernel_id)kernel_for(a->wtype, impl);
+
+    /* Token chunks: a multiple of the tile whose x, y and res ranges fit one binding. The chunk
+     * starts at a multiple of 64 rows of >= 1 float, so offsets stay 256-byte aligned. */
+    uint64_t max_bind = vkmem_max_binding(dev);
+    uint64_t widest = ldx > ldy ? ldx : ldy;
+    uint64_t chunk = max_bind / (widest * 4) / MATMUL_TILE_T * MATMUL_TILE_T;
+    if (chunk > 65535ull * MATMUL_TILE_T)
+        chunk = 65535ull * MATMUL_TILE_T;
+    const struct vksplit *w = a->w;
+    for (uint32_t t0 = 0; t0 < a->n_tok; t0 += (uint32_t)chunk) {
+        uint32_t nt = a->n_tok - t0 < chunk ? a->n_tok - t0 : (uint32_t)chunk;
+        struct vkbuf x = sub(&a->x, (uint64_t)t0 * ldx * 4, (uint64_t)nt * ldx * 4);
+        struct vkbuf y = sub(&a->y, (uint64_t)t0 * ldy * 4, (uint64_t)nt * ldy * 4);
+        struct vkbuf res = a->res.buffer ? sub(&a->res, (uint64_t)t0 * ldy * 4,
+                                               (uint64_t)nt * ldy * 4) : x;
+        for (uint32_t p = 0; p < w->n; p++) {
+            uint64_t r0 = (uint64_t)p * w->rows_per_part;
+            if (r0 >= a->rows)
+                break;
+            uint64_t nr = a->rows - r0 < w->rows_per_part ? a->rows - r0 : w->rows_per_part;
+            struct push_matmul pc = {
+                .n_tok = nt,
+                .rows = (uint32_t)nr,
+                .k = a->k,
+                .row_bytes = (uint32_t)w->row_bytes,
+                .ldx = ldx,
+                .ldy = ldy,
+                .row_base = (uint32_t)r0,
+                .flags = (a->bias.buffer ? MATMUL_BIAS : 0) | (a->res.buffer ? MATMUL_RESIDUAL : 0),
+            };
+            /* unused bias/res bindings get x: any readable range will do */
+            struct vkbuf bind[5] = {w->parts[p], x, y, a->bias.buffer ? a->bias : x, res};
+            uint32_t groups[3] = {(uint32_t)kern_div_up(nr, MATMUL_TILE_R),
+                                  (uint32_t)kern_div_up(nt, MATMUL_TILE_T), 1};
+            st = kern_dispatch3(rec, id, &spec, bind, 5, &pc, sizeof pc, groups);
+            if (st) {
+                *err = *vkrec_err(rec);
+                return st;
+            }
+        }
+    }
+    return AXVK_OK;
+}

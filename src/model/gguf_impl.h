@@ -5,6 +5,7 @@
 
 #include "base/mapfile.h"
 #include "model/gguf.h"
+#include "model/name_index.h"
 
 struct gguf_kv {
     char *key;             /* first member: name_index reads names through it */
@@ -14,12 +15,6 @@ struct gguf_kv {
     const uint8_t *data;   /* scalar bytes, string bytes or first array element, in the image */
     uint64_t *str_off;     /* string arrays: [n] offsets from data of each element's length */
     char *str;             /* string values: NUL-terminated copy */
-};
-
-/* Open addressing over names: a slot holds entry index + 1, 0 is empty. */
-struct name_index {
-    uint32_t *slots;
-    uint64_t mask; /* slot count - 1 */
 };
 
 struct kvset {
@@ -47,13 +42,5 @@ int64_t kvset_find(const struct kvset *set, const char *key);
 /* Integer value of kv as int64 / uint64; false when not an integer or out of range. */
 bool gguf_kv_to_i64(const struct gguf_kv *kv, int64_t *out);
 bool gguf_kv_to_u64(const struct gguf_kv *kv, uint64_t *out);
-
-/* Name index over an array of structs whose first member is `const char *` / `char *`.
- * name_index_build fails on a duplicate name, giving its entry index through *dup. */
-axvk_status name_index_build(struct name_index *ix, const void *base, size_t stride, uint64_t n,
-                             uint64_t *dup);
-int64_t name_index_find(const struct name_index *ix, const void *base, size_t stride,
-                        const char *name);
-void name_index_free(struct name_index *ix);
 
 #endif

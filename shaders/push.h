@@ -33,4 +33,9 @@ PUSH_STRUCT(push_vec_add)
 } PUSH_END(push_vec_add);
 #endif
 
+#ifndef GL_core_profile
+/* Family headers, so that C (the kernel registry) sees every push struct. */
+#include "ops_push.h"
+#endif
+
 #endif

@@ -1,8 +1,8 @@
 #version 450
-// elementwise: residual add, multiply, scale over n floats (variants by OP_ADD / OP_MUL /
-// OP_SCALE). b is indexed modulo n_b so a [n_b] vector can be broadcast over rows of a
-// [rows][n_b] tensor. y may alias a (in-place residual add): each element is read and written
-// by one invocation. Grid-stride loop: a fixed dispatch covers any n.
+// elementwise: residual add and scale over n floats (variants by OP_ADD / OP_SCALE). b is
+// indexed modulo n_b so a [n_b] vector can be broadcast over the rows of a [rows][n_b] tensor.
+// y may alias a (in-place residual add): each element is read and written by one invocation.
+// Grid-stride loop: a fixed dispatch covers any n.
 #extension GL_GOOGLE_include_directive : require
 #define OPS_WANT_ELEMENTWISE
 #include "ops_push.h"
@@ -25,11 +25,7 @@ void main()
 #else
         // the common un-broadcast case skips the integer modulo
         uint j = pc.n_b == pc.n ? i : i % pc.n_b;
-#if defined(OP_ADD)
         y[i] = a[i] + b[j];
-#else
-        y[i] = a[i] * b[j];
-#endif
 #endif
     }
 }

@@ -83,8 +83,7 @@ OPS_PUSH(push_swiglu)
 } OPS_PC;
 #endif
 
-/* elementwise.comp: add: y[i] = a[i] + b[i % n_b]; mul: y[i] = a[i] * b[i % n_b];
- * scale: y[i] = a[i] * scale. n_b == n for plain element-wise, a row length to broadcast a
+/* elementwise.comp: add: y[i] = a[i] + b[i % n_b]; scale: y[i] = a[i] * scale. n_b == n for plain element-wise, a row length to broadcast a
  * vector over rows. Grid-stride over n: any dispatch size covers it. */
 #if !defined(GL_core_profile) || defined(OPS_WANT_ELEMENTWISE)
 OPS_PUSH(push_elementwise)

@@ -1,4 +1,4 @@
-/* elementwise: kern_add / kern_mul / kern_scale / kern_swiglu, argument checks and dispatch
+/* elementwise: kern_add / kern_scale / kern_swiglu, argument checks and dispatch
  * sizes. The shaders loop grid-stride, so group counts are capped rather than exact. */
 #include "kernels/elementwise.h"
 
@@ -34,12 +34,6 @@ axvk_status kern_add(struct vkrec *rec, const struct vkbuf *y, const struct vkbu
                      const struct vkbuf *b, uint32_t n, uint32_t n_b)
 {
     return binary(rec, KERNEL_add, "kern_add", y, a, b, n, n_b);
-}
-
-axvk_status kern_mul(struct vkrec *rec, const struct vkbuf *y, const struct vkbuf *a,
-                     const struct vkbuf *b, uint32_t n, uint32_t n_b)
-{
-    return binary(rec, KERNEL_mul, "kern_mul", y, a, b, n, n_b);
 }
 
 axvk_status kern_scale(struct vkrec *rec, const struct vkbuf *y, const struct vkbuf *a, float s,

@@ -1,5 +1,5 @@
-/* elementwise: host side of the element-wise ops of the forward pass: residual add, multiply,
- * scale (shaders/elementwise.comp variants) and SwiGLU (shaders/swiglu.comp).
+/* elementwise: host side of the element-wise ops of the forward pass: residual add and scale
+ * (shaders/elementwise.comp variants) and SwiGLU (shaders/swiglu.comp).
  * Checks shapes into the recorder's sticky error and records dispatches; owns no buffers. */
 #ifndef AXVK_KERNELS_ELEMENTWISE_H
 #define AXVK_KERNELS_ELEMENTWISE_H
@@ -11,9 +11,6 @@
 /* y [n] = a [n] + b [i % n_b]: n_b == n element-wise, n_b = row length to add a vector to every
  * row (n a multiple of n_b). y may be a (in-place residual add). */
 axvk_status kern_add(struct vkrec *rec, const struct vkbuf *y, const struct vkbuf *a,
-                     const struct vkbuf *b, uint32_t n, uint32_t n_b);
-/* y [n] = a [n] * b [i % n_b], as kern_add. */
-axvk_status kern_mul(struct vkrec *rec, const struct vkbuf *y, const struct vkbuf *a,
                      const struct vkbuf *b, uint32_t n, uint32_t n_b);
 /* y [n] = a [n] * s; y may be a. */
 axvk_status kern_scale(struct vkrec *rec, const struct vkbuf *y, const struct vkbuf *a, float s,

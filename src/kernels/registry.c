@@ -2,35 +2,51 @@
  * struct, and the generic dispatch path every op's host code goes through. */
 #include "kernels/registry.h"
 
-#include "push.h"
+#include <pthread.h>
 
-#define KERNEL(kname, kbindings, kpush)                                                             \
-    extern const uint32_t axvk_spv_##kname[];                                                       \
-    extern const size_t axvk_spv_##kname##_size;                                                    \
-    _Static_assert(sizeof(kpush) % 4 == 0, #kname ": push constants must be whole 32-bit words");     \
-    _Static_assert(sizeof(kpush) <= 128, #kname ": push constants above the 128 bytes every device " \
-                                        "guarantees");                                             \
+/* every push-constant header of shaders/, so any struct kernels.def names is known here */
+#include "kernels_push.h"
+
+#define KERNEL(kname, kbindings, kpush)                                                            \
+    extern const uint32_t axvk_spv_##kname[];                                                      \
+    extern const size_t axvk_spv_##kname##_size;                                                   \
+    _Static_assert(sizeof(kpush) % 4 == 0, #kname ": push constants must be whole 32-bit words");  \
+    _Static_assert(sizeof(kpush) <= 128, #kname ": push constants above the 128 bytes every "      \
+                                        "device guarantees");                                      \
     _Static_assert((kbindings) <= VKPIPE_MAX_BINDINGS, #kname ": too many bindings");
 #include "kernels/kernels.def"
 #undef KERNEL
 
-static const struct vkkernel table[KERNEL_COUNT] = {
-#define KERNEL(kname, kbindings, kpush)                                                             \
-    [KERNEL_##kname] = {                                                                            \
-        .id = KERNEL_##kname,                                                                       \
-        .name = #kname,                                                                             \
-        .spv = axvk_spv_##kname,                                                                    \
-        .spv_size = &axvk_spv_##kname##_size,                                                       \
-        .n_bindings = kbindings,                                                                  \
-        .push_size = sizeof(kpush),                                                                 \
+static struct vkkernel table[KERNEL_COUNT] = {
+#define KERNEL(kname, kbindings, kpush)                                                            \
+    [KERNEL_##kname] = {                                                                           \
+        .id = KERNEL_##kname,                                                                      \
+        .name = #kname,                                                                            \
+        .spv = axvk_spv_##kname,                                                                   \
+        .n_bindings = kbindings,                                                                   \
+        .push_size = sizeof(kpush),                                                                \
     },
 #include "kernels/kernels.def"
 #undef KERNEL
 };
 
+/* The SPIR-V sizes are constants of other translation units, not constant expressions: they are
+ * copied in once, before the first lookup (pthread_once: lookups may come from any thread). */
+static pthread_once_t sizes_once = PTHREAD_ONCE_INIT;
+
+static void fill_sizes(void)
+{
+#define KERNEL(kname, kbindings, kpush) table[KERNEL_##kname].spv_size = axvk_spv_##kname##_size;
+#include "kernels/kernels.def"
+#undef KERNEL
+}
+
 const struct vkkernel *kern_get(enum kernel_id id)
 {
-    return (unsigned)id < KERNEL_COUNT ? &table[id] : NULL;
+    if ((unsigned)id >= KERNEL_COUNT)
+        return NULL;
+    pthread_once(&sizes_once, fill_sizes);
+    return &table[id];
 }
 
 axvk_status kern_pipeline(struct vkdev *dev, enum kernel_id id, const struct vkspec *spec,

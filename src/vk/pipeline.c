@@ -368,7 +368,7 @@ static axvk_status pipe_create(struct vkdev *dev, struct vkpipe *p, struct err *
 {
     const struct vkkernel *k = p->kernel;
     uint32_t n_bind = 0;
-    axvk_status st = vkspv_bindings(k->spv, *k->spv_size, &n_bind, &p->read_mask, &p->write_mask, err);
+    axvk_status st = vkspv_bindings(k->spv, k->spv_size, &n_bind, &p->read_mask, &p->write_mask, err);
     if (st)
         return err_wrap(err, "kernel %s", k->name);
     if (n_bind > k->n_bindings || k->n_bindings > VKPIPE_MAX_BINDINGS)
@@ -414,7 +414,7 @@ static axvk_status pipe_create(struct vkdev *dev, struct vkpipe *p, struct err *
     };
     VkShaderModuleCreateInfo module_info = {
         .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
-        .codeSize = *k->spv_size,
+        .codeSize = k->spv_size,
         .pCode = k->spv,
     };
     VkShaderModule module;

@@ -19,7 +19,7 @@ struct vkkernel {
     uint32_t id;           /* dense index (enum kernel_id): the device's pipeline slot */
     const char *name;
     const uint32_t *spv;
-    const size_t *spv_size; /* bytes; a pointer so that tables of kernels are constant data */
+    size_t spv_size;       /* bytes */
     uint32_t n_bindings;
     uint32_t push_size;    /* bytes, a multiple of 4, ≤ 128 */
 };

@@ -1,8 +1,8 @@
 # Prefill matrix-matrix product: one tiled variant per weight type (matmul_<type>), and the
 # cooperative-matrix variants (matmul_coopmat_<type>) when the shader tools know
-# GL_KHR_cooperative_matrix. Debian 12's glslang 12.0 and spirv-val 2023.1 do not: there the
-# coopmat variants are left out, AXVK_COOPMAT_SPV is OFF, and the host always takes the tiled
-# kernel.
+# GL_KHR_cooperative_matrix. Debian 12's glslang 12.0 and spirv-val 2023.1 do not: there
+# AXVK_COOPMAT_SPV is OFF, each matmul_coopmat_<type> is embedded as an empty module (size 0, so
+# the registry keeps one table for every build) and the host always takes the tiled kernel.
 set(AXVK_MATMUL_TYPES f32 f16 bf16 q8_0 q4_0 q4_1 q5_0 q5_1 q4_k q5_k q6_k)
 foreach(t ${AXVK_MATMUL_TYPES})
   string(TOUPPER ${t} T)
@@ -42,9 +42,16 @@ if(NOT DEFINED AXVK_COOPMAT_SPV)
   message(STATUS "cooperative-matrix shader variants: ${AXVK_COOPMAT_SPV}")
 endif()
 
-if(AXVK_COOPMAT_SPV)
-  foreach(t ${AXVK_MATMUL_TYPES})
-    string(TOUPPER ${t} T)
+foreach(t ${AXVK_MATMUL_TYPES})
+  string(TOUPPER ${t} T)
+  if(AXVK_COOPMAT_SPV)
     axvk_shader(matmul_coopmat_${t} matmul_coopmat.comp DEFINES DQ_TYPE_${T}=1)
-  endforeach()
-endif()
+  else()
+    set(out_c ${CMAKE_CURRENT_BINARY_DIR}/matmul_coopmat_${t}.spv.c)
+    file(WRITE ${out_c} "/* matmul_coopmat_${t}: not built (shader compiler without "
+         "GL_KHR_cooperative_matrix) */\n#include <stddef.h>\n#include <stdint.h>\n"
+         "const uint32_t axvk_spv_matmul_coopmat_${t}[1] = {0};\n"
+         "const size_t axvk_spv_matmul_coopmat_${t}_size = 0;\n")
+    set_property(GLOBAL APPEND PROPERTY AXVK_SPIRV_SOURCES ${out_c})
+  endif()
+endforeach()

@@ -161,8 +161,11 @@ axvk_status matmul_record(struct vkrec *rec, const struct matmul_args *a, int fo
                 .row_base = (uint32_t)r0,
                 .flags = (a->bias.buffer ? MATMUL_BIAS : 0) | (a->res.buffer ? MATMUL_RESIDUAL : 0),
             };
+            /* dequant.glsl reads whole 16-byte words: the last block of a 2-byte aligned type
+             * ends mid-word (vkmem allocations are padded to 256 bytes, so the bytes exist) */
+            struct vkbuf part = vkbuf_view(&w->parts[p], 0, (nr * w->row_bytes + 15) / 16 * 16);
             /* unused bias/res bindings get x: any readable range will do */
-            struct vkbuf bind[5] = {w->parts[p], x, y, a->bias.buffer ? a->bias : x, res};
+            struct vkbuf bind[5] = {part, x, y, a->bias.buffer ? a->bias : x, res};
             uint32_t groups[3] = {(uint32_t)kern_div_up(nr, MATMUL_TILE_R),
                                   (uint32_t)kern_div_up(nt, MATMUL_TILE_T), 1};
             st = kern_dispatch3(rec, id, &spec, bind, 5, &pc, sizeof pc, groups);

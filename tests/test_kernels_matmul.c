@@ -1,0 +1,325 @@
+/* test_kernels_matmul: the prefill product on the GPU against ref_matmul, for every weight type,
+ * odd and tile-crossing shapes, bias and residual, weights split into parts and activations
+ * split into token chunks; and the choice between the tiled and cooperative-matrix kernels. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "base/alloc.h"
+#include "base/wtype.h"
+#include "gpu_test.h"
+#include "kernels/matmul.h"
+#include "ref/ops.h"
+#include "ref/quant.h"
+
+/* the tiled kernel computes in fp32 from bit-exact decoded weights: only the order of the sums
+ * differs from the reference */
+#define NMSE_TILED 1e-7
+
+struct mm_case {
+    uint32_t n_tok, rows, k;
+    int bias, residual;
+};
+
+/* Weights of `rows` rows uploaded as a split with parts of at most `part_rows` rows. */
+static struct vksplit upload_weights(const void *w, uint32_t wtype, uint32_t rows, uint32_t k)
+{
+    uint64_t row_bytes = wtype_row_bytes(wtype, k);
+    struct vksplit split = {0};
+    struct err err = {0};
+    if (vkmem_alloc_split(gpu_dev, row_bytes * rows, row_bytes, "test weights", &split, &err))
+        fail_msg("vkmem_alloc_split: %s", err.msg);
+    for (uint32_t p = 0; p < split.n; p++) {
+        uint64_t r0 = p * split.rows_per_part;
+        gpu_test_upload(gpu_dev, &split.parts[p], (const uint8_t *)w + r0 * row_bytes,
+                        split.parts[p].size);
+    }
+    return split;
+}
+
+/* Runs one product on the GPU and compares it with ref_matmul; returns the NMSE. */
+static double run_case(uint32_t wtype, const struct mm_case *c, uint64_t seed)
+{
+    gpu_test_seed(seed);
+    uint32_t n_tok = c->n_tok, rows = c->rows, k = c->k;
+    size_t nx = (size_t)n_tok * k, ny = (size_t)n_tok * rows;
+    float *wf = mem_alloc((size_t)rows * k * sizeof(float));
+    uint8_t *wq = mem_alloc(wtype_row_bytes(wtype, k) * rows);
+    float *x = mem_alloc(nx * sizeof(float));
+    float *bias = mem_alloc(rows * sizeof(float));
+    float *res = mem_alloc(ny * sizeof(float));
+    float *ref = mem_alloc(ny * sizeof(float));
+    float *got = mem_alloc(ny * sizeof(float));
+    assert_non_null(wf && wq && x && bias && res && ref && got);
+    gpu_test_fill_f32(wf, (size_t)rows * k, -1.0f, 1.0f);
+    gpu_test_fill_f32(x, nx, -1.0f, 1.0f);
+    gpu_test_fill_f32(bias, rows, -0.5f, 0.5f);
+    gpu_test_fill_f32(res, ny, -2.0f, 2.0f);
+    for (uint32_t r = 0; r < rows; r++)
+        ref_quantize(wq + wtype_row_bytes(wtype, k) * r, wf + (size_t)r * k, wtype, k);
+
+    memcpy(ref, res, ny * sizeof(float));
+    ref_matmul(ref, wq, wtype, x, rows, k, n_tok, c->bias ? bias : NULL, c->residual ? ref : NULL);
+
+    struct vksplit w = upload_weights(wq, wtype, rows, k);
+    struct vkbuf xb = gpu_test_buffer(gpu_dev, x, nx * 4);
+    /* with a residual, y is also the residual (in place, as the forward pass uses it) */
+    struct vkbuf yb = gpu_test_buffer(gpu_dev, c->residual ? res : NULL, ny * 4);
+    struct vkbuf bb = gpu_test_buffer(gpu_dev, bias, rows * 4);
+    struct matmul_args a = {
+        .wtype = wtype, .n_tok = n_tok, .rows = rows, .k = k, .w = &w, .x = xb, .y = yb,
+        .bias = c->bias ? bb : (struct vkbuf){0}, .res = c->residual ? yb : (struct vkbuf){0},
+    };
+    struct vkrec *rec = gpu_test_recorder(gpu_dev);
+    struct err err = {0};
+    axvk_status st = matmul_record(rec, &a, -1, &err);
+    if (st)
+        fail_msg("matmul_record: %s", err.msg);
+    gpu_test_run(rec);
+    gpu_test_download(gpu_dev, got, &yb, ny * 4);
+    double nmse = gpu_test_nmse(got, ref, ny);
+
+    vkrec_destroy(rec);
+    vkmem_free(gpu_dev, &xb);
+    vkmem_free(gpu_dev, &yb);
+    vkmem_free(gpu_dev, &bb);
+    vkmem_free_split(gpu_dev, &w);
+    mem_free(wf), mem_free(wq), mem_free(x), mem_free(bias), mem_free(res), mem_free(ref);
+    mem_free(got);
+    return nmse;
+}
+
+/* The shapes every type runs: tokens across the 64-token tile, rows across the 64-row tile,
+ * k of one and three k-quant blocks; bias and residual on some. */
+static void check_type(uint32_t wtype)
+{
+    static const uint32_t toks[] = {1, 7, 64, 65, 130};
+    static const uint32_t rows[] = {7, 33, 257};
+    static const uint32_t ks[] = {256, 768};
+    uint64_t seed = 1000 + wtype;
+    for (size_t t = 0; t < sizeof toks / sizeof toks[0]; t++) {
+        for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+            for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
+                /* the largest shapes only once per type: lavapipe time */
+                if (toks[t] >= 64 && rows[r] == 257 && ks[i] == 768 && toks[t] != 130)
+                    continue;
+                struct mm_case c = {toks[t], rows[r], ks[i], (int)((t + r) & 1), (int)(r & 1)};
+                double nmse = run_case(wtype, &c, seed++);
+                if (!(nmse <= NMSE_TILED))
+                    fail_msg("%s %u tok x %u rows x k %u (bias %d, residual %d): NMSE %g",
+                             wtype_get(wtype)->name, c.n_tok, c.rows, c.k, c.bias, c.residual, nmse);
+            }
+        }
+    }
+}
+
+#define TYPE_TEST(name, type)                                                                      \
+    static void test_matmul_##name##_matches_reference(void **state)                              \
+    {                                                                                              \
+        (void)state;                                                                               \
+        check_type(type);                                                                          \
+    }
+TYPE_TEST(f32, WTYPE_F32)
+TYPE_TEST(f16, WTYPE_F16)
+TYPE_TEST(bf16, WTYPE_BF16)
+TYPE_TEST(q8_0, WTYPE_Q8_0)
+TYPE_TEST(q4_0, WTYPE_Q4_0)
+TYPE_TEST(q4_1, WTYPE_Q4_1)
+TYPE_TEST(q5_0, WTYPE_Q5_0)
+TYPE_TEST(q5_1, WTYPE_Q5_1)
+TYPE_TEST(q4_k, WTYPE_Q4_K)
+TYPE_TEST(q5_k, WTYPE_Q5_K)
+TYPE_TEST(q6_k, WTYPE_Q6_K)
+
+/* Float types take k in steps of 8: the last 32-wide step is partly past the row. */
+static void test_matmul_float_k_not_multiple_of_step(void **state)
+{
+    (void)state;
+    static const uint32_t types[] = {WTYPE_F32, WTYPE_F16, WTYPE_BF16};
+    static const uint32_t ks[] = {8, 40, 904};
+    for (size_t t = 0; t < 3; t++) {
+        for (size_t i = 0; i < 3; i++) {
+            struct mm_case c = {67, 33, ks[i], 1, 0};
+            double nmse = run_case(types[t], &c, 77 + i);
+            if (!(nmse <= NMSE_TILED))
+                fail_msg("%s k %u: NMSE %g", wtype_get(types[t])->name, ks[i], nmse);
+        }
+    }
+}
+
+/* Small bindings force weight parts (one dispatch per row range) and token chunks. */
+static uint64_t saved_max_binding;
+
+static int save_max_binding(void **state)
+{
+    (void)state;
+    saved_max_binding = vkmem_max_binding(gpu_dev);
+    return 0;
+}
+
+static int restore_max_binding(void **state)
+{
+    (void)state;
+    vkmem_set_max_binding(gpu_dev, saved_max_binding);
+    return 0;
+}
+
+static void test_matmul_splits_weights_and_tokens(void **state)
+{
+    (void)state;
+    vkmem_set_max_binding(gpu_dev, 256 * 1024);
+    /* f32 rows of 3 KiB: 85 rows per part, 4 parts; x rows of 3 KiB: 64-token chunks */
+    struct mm_case c = {130, 257, 768, 1, 1};
+    double a = run_case(WTYPE_F32, &c, 5);
+    struct mm_case d = {130, 257, 256, 0, 1};
+    vkmem_set_max_binding(gpu_dev, 96 * 1024);
+    /* q4_k rows of 144 bytes: one part; y rows of 1028 bytes: 64-token chunks */
+    double b = run_case(WTYPE_Q4_K, &d, 6);
+    if (!(a <= NMSE_TILED) || !(b <= NMSE_TILED))
+        fail_msg("split f32 NMSE %g, q4_k NMSE %g", a, b);
+}
+
+/* Model-like: A.X Light's hidden size as k. */
+static void test_matmul_model_width(void **state)
+{
+    (void)state;
+    struct mm_case c = {33, 96, 3584, 1, 0};
+    double nmse = run_case(WTYPE_Q4_K, &c, 9);
+    if (!(nmse <= NMSE_TILED))
+        fail_msg("q4_k 33 x 96 x 3584: NMSE %g", nmse);
+}
+
+static void test_matmul_rejects_bad_shapes(void **state)
+{
+    (void)state;
+    float w[64] = {1};
+    struct vksplit split = upload_weights(w, WTYPE_F32, 2, 32);
+    struct vkbuf b = gpu_test_buffer(gpu_dev, NULL, 4096);
+    struct matmul_args a = {.wtype = WTYPE_F32, .n_tok = 1, .rows = 2, .k = 12, .w = &split,
+                            .x = b, .y = b};
+    struct vkrec *rec = gpu_test_recorder(gpu_dev);
+    struct err err = {0};
+    assert_int_equal(matmul_record(rec, &a, -1, &err), AXVK_ERR_INVALID_ARGUMENT); /* k % 8 */
+    vkrec_destroy(rec);
+    a.k = 32;
+    a.wtype = WTYPE_Q4_K; /* k 32 is not a q4_k block */
+    rec = gpu_test_recorder(gpu_dev);
+    assert_int_equal(matmul_record(rec, &a, -1, &err), AXVK_ERR_INVALID_ARGUMENT);
+    vkrec_destroy(rec);
+    a.wtype = WTYPE_F32;
+    a.rows = 3; /* more rows than the weights hold */
+    rec = gpu_test_recorder(gpu_dev);
+    assert_int_equal(matmul_record(rec, &a, -1, &err), AXVK_ERR_INVALID_ARGUMENT);
+    vkrec_destroy(rec);
+    vkmem_free(gpu_dev, &b);
+    vkmem_free_split(gpu_dev, &split);
+}
+
+/* A device description with everything coopmat needs; tests knock out one piece at a time. */
+static struct vkdev_info coopmat_device(void)
+{
+    struct vkdev_info info = {0};
+    info.features = VKFEAT_COOPMAT | VKFEAT_FP16 | VKFEAT_SUBGROUP_SIZE_CONTROL;
+    info.subgroup_size = 32;
+    info.subgroup_min = 32;
+    info.subgroup_max = 32;
+    info.n_coopmat = 2;
+    info.coopmat[0] = (struct vkcoopmat_shape){16, 8, 16, VK_COMPONENT_TYPE_SINT8_KHR,
+                                               VK_COMPONENT_TYPE_SINT8_KHR, VK_COMPONENT_TYPE_SINT32_KHR,
+                                               VK_COMPONENT_TYPE_SINT32_KHR, VK_SCOPE_SUBGROUP_KHR, 0};
+    info.coopmat[1] = (struct vkcoopmat_shape){16, 16, 16, VK_COMPONENT_TYPE_FLOAT16_KHR,
+                                               VK_COMPONENT_TYPE_FLOAT16_KHR, VK_COMPONENT_TYPE_FLOAT32_KHR,
+                                               VK_COMPONENT_TYPE_FLOAT32_KHR, VK_SCOPE_SUBGROUP_KHR, 0};
+    return info;
+}
+
+static void test_matmul_chooses_coopmat_only_with_every_requirement(void **state)
+{
+    (void)state;
+    /* a build whose shader compiler lacks GL_KHR_cooperative_matrix never picks it */
+    enum matmul_impl yes = matmul_have_coopmat_spirv() ? MATMUL_COOPMAT : MATMUL_TILED;
+    struct vkdev_info info = coopmat_device();
+    assert_int_equal(matmul_choose(&info), yes);
+
+    info = coopmat_device();
+    info.features &= ~VKFEAT_COOPMAT; /* AXVK_DISABLE=coopmat */
+    assert_int_equal(matmul_choose(&info), MATMUL_TILED);
+    info = coopmat_device();
+    info.features &= ~VKFEAT_FP16;
+    assert_int_equal(matmul_choose(&info), MATMUL_TILED);
+    info = coopmat_device();
+    info.n_coopmat = 1; /* only the int8 shape */
+    assert_int_equal(matmul_choose(&info), MATMUL_TILED);
+    info = coopmat_device();
+    info.coopmat[1].n = 8; /* Intel-like 16x8x16 */
+    assert_int_equal(matmul_choose(&info), MATMUL_TILED);
+    info = coopmat_device();
+    info.coopmat[1].scope = VK_SCOPE_WORKGROUP_KHR;
+    assert_int_equal(matmul_choose(&info), MATMUL_TILED);
+
+    /* 64-wide default subgroups: only when size control can require 32 */
+    info = coopmat_device();
+    info.subgroup_size = 64, info.subgroup_min = 32, info.subgroup_max = 64;
+    assert_int_equal(matmul_choose(&info), yes);
+    info.features &= ~VKFEAT_SUBGROUP_SIZE_CONTROL;
+    assert_int_equal(matmul_choose(&info), MATMUL_TILED);
+    info = coopmat_device();
+    info.subgroup_size = 64, info.subgroup_min = 64, info.subgroup_max = 64;
+    assert_int_equal(matmul_choose(&info), MATMUL_TILED);
+
+    /* this device (lavapipe has no cooperative matrices, or the test forces them off) */
+    if (!(gpu_dev->info.features & VKFEAT_COOPMAT))
+        assert_int_equal(matmul_choose(&gpu_dev->info), MATMUL_TILED);
+}
+
+static void test_matmul_forced_coopmat_is_unsupported_without_it(void **state)
+{
+    (void)state;
+    if (matmul_choose(&gpu_dev->info) == MATMUL_COOPMAT)
+        skip();
+    float w[64];
+    gpu_test_fill_f32(w, 64, -1, 1);
+    struct vksplit split = upload_weights(w, WTYPE_F32, 2, 32);
+    struct vkbuf b = gpu_test_buffer(gpu_dev, NULL, 4096);
+    struct matmul_args a = {.wtype = WTYPE_F32, .n_tok = 1, .rows = 2, .k = 32, .w = &split,
+                            .x = b, .y = b};
+    struct vkrec *rec = gpu_test_recorder(gpu_dev);
+    struct err err = {0};
+    assert_int_equal(matmul_record(rec, &a, MATMUL_COOPMAT, &err), AXVK_ERR_UNSUPPORTED);
+    vkrec_destroy(rec);
+    vkmem_free(gpu_dev, &b);
+    vkmem_free_split(gpu_dev, &split);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_matmul_chooses_coopmat_only_with_every_requirement),
+        cmocka_unit_test(test_matmul_f32_matches_reference),
+        cmocka_unit_test(test_matmul_f16_matches_reference),
+        cmocka_unit_test(test_matmul_bf16_matches_reference),
+        cmocka_unit_test(test_matmul_q8_0_matches_reference),
+        cmocka_unit_test(test_matmul_q4_0_matches_reference),
+        cmocka_unit_test(test_matmul_q4_1_matches_reference),
+        cmocka_unit_test(test_matmul_q5_0_matches_reference),
+        cmocka_unit_test(test_matmul_q5_1_matches_reference),
+        cmocka_unit_test(test_matmul_q4_k_matches_reference),
+        cmocka_unit_test(test_matmul_q5_k_matches_reference),
+        cmocka_unit_test(test_matmul_q6_k_matches_reference),
+        cmocka_unit_test(test_matmul_float_k_not_multiple_of_step),
+        cmocka_unit_test_setup_teardown(test_matmul_splits_weights_and_tokens, save_max_binding,
+                                        restore_max_binding),
+        cmocka_unit_test(test_matmul_model_width),
+        cmocka_unit_test(test_matmul_rejects_bad_shapes),
+        cmocka_unit_test(test_matmul_forced_coopmat_is_unsupported_without_it),
+    };
+    gpu_dev = gpu_test_open();
+    if (!gpu_dev)
+        return GPU_TEST_SKIP;
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    return gpu_test_close(gpu_dev, failed);
+}

@@ -84,10 +84,10 @@ static void add_added(cJSON *root, int id, const char *content, int special, int
 
 static void write_file(const char *dir, const char *name, const char *text, size_t len)
 {
-    char path[512];
+    char path[1024];
     mkdir(TMP, 0755);
     mkdir(dir, 0755);
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    assert_true(snprintf(path, sizeof path, "%s/%s", dir, name) < (int)sizeof path);
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
     assert_int_equal(fwrite(text, 1, len, f), len);

@@ -331,6 +331,30 @@ static void test_gguf_write_refuses_bad_input(void **state)
     gguf_close(g);
 }
 
+static void test_gguf_write_metadata_only_file_ends_after_header(void **state)
+{
+    (void)state;
+    struct gguf_writer *w;
+    ok(gguf_writer_create(&w, &e));
+    /* a large alignment must not pad a file that has no data section */
+    ok(gguf_writer_set_u32(w, "general.alignment", 1u << 30, &e));
+    ok(gguf_writer_set_str(w, "general.name", "empty", &e));
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
+    ok(gguf_writer_write(w, f, &e));
+    fclose(f);
+    gguf_writer_destroy(w);
+    /* header 24 + alignment key (8 + 17 + 4 + 4) + name key (8 + 12 + 4 + 8 + 5) */
+    assert_int_equal(size, 24 + 33 + 37);
+    struct gguf *g;
+    ok(gguf_open_memory(&g, buf, size, &e));
+    assert_int_equal(gguf_n_tensors(g), 0);
+    assert_int_equal(gguf_alignment(g), 1u << 30);
+    gguf_close(g);
+    free(buf);
+}
+
 /* Shard i of a 3-way split holding tensors s<i>.a, s<i>.b with bytes from `seed`. */
 static void write_shard(const char *prefix, uint32_t i, uint32_t no, uint32_t count,
                         const char *dup_name, uint32_t seed)
@@ -433,6 +457,7 @@ int main(void)
         cmocka_unit_test(test_gguf_write_streams_tensors_in_chunks),
         cmocka_unit_test(test_gguf_write_copies_metadata_of_a_real_model),
         cmocka_unit_test(test_gguf_write_refuses_bad_input),
+        cmocka_unit_test(test_gguf_write_metadata_only_file_ends_after_header),
         cmocka_unit_test(test_gguf_opens_all_shards_of_a_split_model),
         cmocka_unit_test(test_gguf_split_refuses_inconsistent_shards),
     };

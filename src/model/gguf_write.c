@@ -427,7 +427,8 @@ axvk_status gguf_writer_write(struct gguf_writer *w, FILE *f, struct err *err)
     }
     axvk_status s = b.oom ? err_set(err, AXVK_ERR_OUT_OF_HOST_MEMORY, "GGUF header: out of memory")
                           : write_bytes(f, b.p, b.n, err);
-    if (s == AXVK_OK)
+    /* the data section, and the padding before it, exist only when there are tensors */
+    if (s == AXVK_OK && w->n_tensors)
         s = write_padding(f, b.n, w->alignment, err);
     uint64_t pos = 0;
     for (size_t i = 0; i < w->n_tensors && s == AXVK_OK; i++) {

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "base/alloc.h"
 #include "model/gguf.h"
 #include "test_gguf_fixture.h"
 
@@ -96,13 +97,44 @@ static void expect_bad(uint8_t *p, const char *what)
     free(p);
 }
 
-static void test_gguf_sample_is_valid(void **state)
+static void test_gguf_sample_is_valid_as_v3_and_v2(void **state)
 {
     (void)state;
     struct gguf *g;
     assert_int_equal(gguf_open_memory(&g, sample, sample_size, NULL), AXVK_OK);
+    assert_int_equal(gguf_version(g), 3);
     assert_int_equal(gguf_n_tensors(g), SAMPLE_N_TENSORS);
     gguf_close(g);
+    /* v2 differs from v3 only in what v3 allows (big-endian files), so the layout is the same */
+    uint8_t *p = fresh();
+    put_le(p + 4, 2, 4);
+    assert_int_equal(gguf_open_memory(&g, p, sample_size, NULL), AXVK_OK);
+    assert_int_equal(gguf_version(g), 2);
+    assert_int_equal(gguf_n_tensors(g), SAMPLE_N_TENSORS);
+    gguf_close(g);
+    free(p);
+}
+
+/* Every allocation the parser makes may fail: each failure is reported, nothing leaks (ASan). */
+static void test_gguf_open_fails_cleanly_when_memory_runs_out(void **state)
+{
+    (void)state;
+    for (long n = 0;; n++) {
+        struct gguf *g = (struct gguf *)&g;
+        struct err e;
+        err_clear(&e);
+        mem_fail_after(n);
+        axvk_status s = gguf_open_memory(&g, sample, sample_size, &e);
+        mem_fail_after(-1);
+        if (s == AXVK_OK) {
+            assert_true(n > 10);
+            gguf_close(g);
+            break;
+        }
+        assert_int_equal(s, AXVK_ERR_OUT_OF_HOST_MEMORY);
+        assert_null(g);
+        assert_non_null(strstr(e.msg, "out of memory"));
+    }
 }
 
 static void test_gguf_rejects_every_truncation(void **state)
@@ -424,7 +456,8 @@ static void test_gguf_survives_random_mutations(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gguf_sample_is_valid),
+        cmocka_unit_test(test_gguf_sample_is_valid_as_v3_and_v2),
+        cmocka_unit_test(test_gguf_open_fails_cleanly_when_memory_runs_out),
         cmocka_unit_test(test_gguf_rejects_every_truncation),
         cmocka_unit_test(test_gguf_rejects_bad_header),
         cmocka_unit_test(test_gguf_rejects_lying_strings_and_arrays),

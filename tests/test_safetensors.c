@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
+#include "base/alloc.h"
 #include "base/wtype.h"
 #include "model/safetensors.h"
 #include "test_gguf_fixture.h"
@@ -226,6 +227,32 @@ static void test_safetensors_survives_random_mutations(void **state)
     free(p);
 }
 
+/* Every allocation of ours may fail (cJSON's own are not routed through alloc.h). */
+static void test_safetensors_open_fails_cleanly_when_memory_runs_out(void **state)
+{
+    (void)state;
+    uint8_t *p;
+    size_t n;
+    sample_safetensors(&p, &n, NULL);
+    for (long k = 0;; k++) {
+        struct st_set *set = (struct st_set *)&set;
+        err_clear(&e);
+        mem_fail_after(k);
+        axvk_status s = st_open_memory(&set, p, n, &e);
+        mem_fail_after(-1);
+        if (s == AXVK_OK) {
+            assert_true(k > 3);
+            assert_int_equal(st_n_tensors(set), 3);
+            st_close(set);
+            break;
+        }
+        assert_int_equal(s, AXVK_ERR_OUT_OF_HOST_MEMORY);
+        assert_null(set);
+        assert_non_null(strstr(e.msg, "out of memory"));
+    }
+    free(p);
+}
+
 static void make_dir(const char *path)
 {
     mkdir(path, 0755);
@@ -335,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_safetensors_rejects_lying_headers),
         cmocka_unit_test(test_safetensors_rejects_bad_length_fields),
         cmocka_unit_test(test_safetensors_survives_random_mutations),
+        cmocka_unit_test(test_safetensors_open_fails_cleanly_when_memory_runs_out),
         cmocka_unit_test(test_safetensors_opens_sharded_and_single_dirs),
         cmocka_unit_test(test_safetensors_index_must_match_shards),
     };

@@ -134,6 +134,7 @@ static axvk_status put_kv(struct gguf_writer *w, const char *key, uint32_t type,
         }
         w->alignment = (uint32_t)a;
     }
+    /* replacing keeps the key's place, so copied metadata keeps the source's order */
     for (size_t i = 0; i < w->n_kv; i++) {
         if (strcmp(w->kv[i].key, key) == 0) {
             mem_free(w->kv[i].payload);
@@ -286,6 +287,8 @@ axvk_status gguf_writer_copy_key(struct gguf_writer *w, const struct gguf *g, co
     return put_kv(w, key, kv->type, &b, err);
 }
 
+/* Validates a tensor as the reader will (name unique, type known, rows whole blocks, sizes
+ * without overflow) and reserves its slot; the caller sets the data source and commits it. */
 static axvk_status add_tensor(struct gguf_writer *w, const char *name, uint32_t type,
                               uint32_t n_dims, const uint64_t *ne, struct wtensor *out,
                               struct err *err)
@@ -374,6 +377,7 @@ static axvk_status write_padding(FILE *f, uint64_t pos, uint32_t align, struct e
     return s;
 }
 
+/* Caller bytes in one write, or the callback's rows a chunk at a time through one buffer. */
 static axvk_status write_tensor_data(const struct wtensor *t, FILE *f, struct err *err)
 {
     if (!t->fill)
@@ -404,14 +408,17 @@ axvk_status gguf_writer_write(struct gguf_writer *w, FILE *f, struct err *err)
     /* header, metadata and tensor infos are small: encode them in memory first */
     struct buf b = {0};
     buf_put(&b, "GGUF", 4);
-    buf_put_le(&b, 3, 4);
+    buf_put_le(&b, 3, 4); /* version */
     buf_put_le(&b, w->n_tensors, 8);
     buf_put_le(&b, w->n_kv, 8);
+    /* key: string name, u32 type, value as encoded by the setters */
     for (size_t i = 0; i < w->n_kv; i++) {
         buf_put_str(&b, w->kv[i].key, strlen(w->kv[i].key));
         buf_put_le(&b, w->kv[i].type, 4);
         buf_put(&b, w->kv[i].payload, w->kv[i].size);
     }
+    /* tensor info: string name, u32 n_dims, u64 ne[n_dims], u32 type, u64 offset; offsets are
+     * laid out now, in order, each rounded up to the alignment */
     uint64_t offset = 0;
     for (size_t i = 0; i < w->n_tensors; i++) {
         struct wtensor *t = &w->tensors[i];
@@ -430,7 +437,7 @@ axvk_status gguf_writer_write(struct gguf_writer *w, FILE *f, struct err *err)
     /* the data section, and the padding before it, exist only when there are tensors */
     if (s == AXVK_OK && w->n_tensors)
         s = write_padding(f, b.n, w->alignment, err);
-    uint64_t pos = 0;
+    uint64_t pos = 0; /* in the data section */
     for (size_t i = 0; i < w->n_tensors && s == AXVK_OK; i++) {
         const struct wtensor *t = &w->tensors[i];
         s = write_padding(f, pos, w->alignment, err);
@@ -438,6 +445,7 @@ axvk_status gguf_writer_write(struct gguf_writer *w, FILE *f, struct err *err)
             s = write_tensor_data(t, f, err);
         pos = t->offset + t->size;
     }
+    /* the last tensor is padded too, as gguf-py and llama.cpp write files */
     if (s == AXVK_OK && w->n_tensors)
         s = write_padding(f, pos, w->alignment, err);
     if (s == AXVK_OK && fflush(f) != 0)

@@ -45,6 +45,7 @@ static axvk_status check_positive(const char *what, float v, float below, struct
     return AXVK_OK;
 }
 
+/* -1 means "none"; anything else must index a row of the embedding. */
 static axvk_status check_id(const char *what, int32_t id, const struct model_hparams *hp,
                             struct err *err)
 {
@@ -75,6 +76,7 @@ axvk_status hparams_check(const struct model_hparams *hp, struct err *err)
         s = check_range("context length", hp->n_ctx_train, 1, MAX_CTX, err);
     if (s != AXVK_OK)
         return s;
+    /* grouped-query attention: each key/value head serves n_head / n_kv_head query heads */
     if (hp->n_head % hp->n_kv_head)
         return err_set(err, AXVK_ERR_BAD_MODEL, "n_head %u not a multiple of n_kv_head %u",
                        hp->n_head, hp->n_kv_head);
@@ -223,6 +225,7 @@ static axvk_status gguf_vocab(struct model_hparams *hp, const struct gguf *g, co
         return err_set(err, AXVK_ERR_BAD_MODEL,
                        "token_embd.weight is [%" PRIu64 ", %" PRIu64 "], expected [%u, %u]",
                        embd->ne[0], embd->ne[1], hp->dim, hp->n_vocab);
+    /* the embedding may have spare rows (Qwen2.5: 152,064 for 151,665 tokens), never fewer */
     struct gguf_arr tokens;
     if (gguf_key_type(g, "tokenizer.ggml.tokens") == GGUF_TYPE_ARR &&
         gguf_get_arr(g, "tokenizer.ggml.tokens", &tokens, err) == AXVK_OK &&
@@ -309,6 +312,7 @@ axvk_status hparams_from_gguf(struct model_hparams *hp, const struct gguf *g, st
         s = gguf_token_ids(hp, g, err);
     if (s != AXVK_OK)
         return s;
+    /* llama.cpp's converters drop output.weight when lm_head is tied to the embedding */
     hp->tied_output = gguf_find_tensor(g, "output.weight") == NULL;
     return hparams_check(hp, err);
 }

@@ -120,6 +120,7 @@ static axvk_status parse_entry(const cJSON *entry, const char *name, const uint8
         else
             bytes *= t->shape[d];
     }
+    /* [rows, cols] in the file is ne = {cols, rows} in GGUF terms */
     for (d = 0; d < ST_MAX_DIMS; d++)
         t->ne[d] = d < n_dims ? t->shape[n_dims - 1 - d] : 1;
     const cJSON *offsets = cJSON_GetObjectItemCaseSensitive(entry, "data_offsets");
@@ -242,7 +243,7 @@ static axvk_status add_image(struct st_set *set, const uint8_t *p, uint64_t size
     if (size < 8)
         return err_set(err, AXVK_ERR_BAD_FILE,
                        "file too small for a safetensors header (%" PRIu64 " bytes)", size);
-    uint64_t n = 0;
+    uint64_t n = 0; /* header length, little-endian */
     for (int i = 0; i < 8; i++)
         n |= (uint64_t)p[i] << (8 * i);
     if (n > size - 8)
@@ -253,6 +254,7 @@ static axvk_status add_image(struct st_set *set, const uint8_t *p, uint64_t size
     if (n > ST_MAX_HEADER)
         return err_set(err, AXVK_ERR_BAD_FILE,
                        "header length %" PRIu64 " above the limit of %u bytes", n, ST_MAX_HEADER);
+    /* the JSON is not NUL-terminated in the file: parse with its length */
     const char *json = (const char *)p + 8;
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(json, (size_t)n, &end, 0);

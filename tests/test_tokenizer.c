@@ -2,6 +2,7 @@
  * (testdata/tokenizer/vectors.jsonl, testdata/chat/prompt-ids.jsonl), round trips, streaming
  * decode, the GGUF-array constructor and speed. Synthetic and malformed files: in
  * test_tokenizer_files.c. Each real tokenizer is loaded once, in the group setup. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -478,6 +479,51 @@ static void test_any_bytes_round_trip(void **state)
     tokenizer_ids_free(&ids);
 }
 
+struct encode_job {
+    const char *text;
+    size_t len;
+    struct tokenizer_ids ids;
+    int rounds;
+};
+
+static void *encode_repeatedly(void *arg)
+{
+    struct encode_job *job = arg;
+    for (int r = 0; r < job->rounds; r++) {
+        job->ids.n = 0;
+        if (tokenizer_encode(ax, job->text, job->len, TOKENIZER_PARSE_SPECIAL, &job->ids, NULL))
+            return arg;
+    }
+    return NULL;
+}
+
+/* Encodes on several threads at once: the shared word cache must not mix their results. */
+static void test_concurrent_encodes_agree(void **state)
+{
+    (void)state;
+    char *card = NULL;
+    size_t size = 0;
+    assert_int_equal(file_read_all(AX_DIR "/README.md", &card, &size, NULL), AXVK_OK);
+    struct tokenizer_ids want = {0};
+    encode_ok(ax, card, size, TOKENIZER_PARSE_SPECIAL, &want);
+    struct encode_job jobs[3];
+    pthread_t threads[3];
+    for (int i = 0; i < 3; i++) {
+        jobs[i] = (struct encode_job){.text = card, .len = size, .rounds = 20};
+        assert_int_equal(pthread_create(&threads[i], NULL, encode_repeatedly, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 3; i++) {
+        void *failed = NULL;
+        assert_int_equal(pthread_join(threads[i], &failed), 0);
+        assert_null(failed);
+        assert_int_equal(jobs[i].ids.n, want.n);
+        assert_memory_equal(jobs[i].ids.ids, want.ids, want.n * sizeof *want.ids);
+        tokenizer_ids_free(&jobs[i].ids);
+    }
+    tokenizer_ids_free(&want);
+    mem_free(card);
+}
+
 /* The Korean lines of the A.X model card, repeated: what `axvk tokenize --bench` measures. */
 static void test_bench_measures_korean_text(void **state)
 {
@@ -526,6 +572,7 @@ int main(void)
         cmocka_unit_test(test_vocabulary_facts),
         cmocka_unit_test(test_array_constructor_matches_directory_loader),
         cmocka_unit_test(test_any_bytes_round_trip),
+        cmocka_unit_test(test_concurrent_encodes_agree),
         cmocka_unit_test(test_bench_measures_korean_text),
     };
     int failed = cmocka_run_group_tests_name("real tokenizers", tests, load_both, free_both);

@@ -278,6 +278,33 @@ static void test_split_regex_comes_from_the_file(void **state)
     tokenizer_destroy(q);
 }
 
+/* BPE model options of tokenizer.json: ignore_merges takes a whole word found in the vocabulary
+ * (even one the merges cannot build); unk_token stands in for bytes without a token. */
+static void test_bpe_model_options_follow_hf(void **state)
+{
+    (void)state;
+    const char *extra[] = {"xyz"};
+    cJSON *root = synth(extra, 1, NULL, 0);
+    struct tokenizer *plain = load_ok(write_json("plain", cJSON_Duplicate(root, 1)));
+    expect_ids(plain, "xyz", 0, (int32_t[]){'x', 'y', 'z'}, 3);
+    tokenizer_destroy(plain);
+    cJSON_AddBoolToObject(cJSON_GetObjectItem(root, "model"), "ignore_merges", true);
+    struct tokenizer *whole = load_ok(write_json("ignore", root));
+    expect_ids(whole, "xyz xy", 0, (int32_t[]){256, ' ', 'x', 'y'}, 4);
+    tokenizer_destroy(whole);
+
+    root = synth(NULL, 0, NULL, 0);
+    cJSON *model = cJSON_GetObjectItem(root, "model");
+    cJSON *vocab = cJSON_GetObjectItem(model, "vocab");
+    cJSON_DeleteItemFromObjectCaseSensitive(vocab, "q");
+    cJSON_AddNumberToObject(vocab, "<unk>", 'q');
+    cJSON_AddStringToObject(model, "unk_token", "<unk>");
+    cJSON_AddBoolToObject(model, "fuse_unk", true);
+    struct tokenizer *unk = load_ok(write_json("unk", root));
+    expect_ids(unk, "aqqb", 0, (int32_t[]){'a', 'q', 'b'}, 3);
+    tokenizer_destroy(unk);
+}
+
 /* Files that must be refused with a status saying why. */
 static void test_malformed_files_are_refused(void **state)
 {
@@ -431,6 +458,7 @@ int tokenizer_file_tests(void)
         cmocka_unit_test(test_single_word_token_skips_inside_words),
         cmocka_unit_test(test_nfc_normalizer_composes_before_bpe),
         cmocka_unit_test(test_split_regex_comes_from_the_file),
+        cmocka_unit_test(test_bpe_model_options_follow_hf),
         cmocka_unit_test(test_malformed_files_are_refused),
         cmocka_unit_test(test_bad_arrays_are_refused),
         cmocka_unit_test(test_allocation_failures_are_reported),

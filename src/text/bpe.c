@@ -22,6 +22,7 @@ struct bpe_item {
     int32_t id; /* what the pair merged into when queued; stale entries are skipped */
 };
 
+/* A cached word: its bytes in cache.keys, its ids in cache.ids. */
 struct bpe_cache_slot {
     uint64_t hash;
     uint32_t key_off, key_len;
@@ -29,9 +30,13 @@ struct bpe_cache_slot {
     int used;
 };
 
+/* 64 Ki slots (2 MiB), at most half used so probes stay short; 8 MiB each of words and ids.
+ * Enough for the distinct words of a few MB of text; beyond that the cache starts over. */
 #define CACHE_MAX_SLOTS (1u << 16)
 #define CACHE_MAX_BYTES ((size_t)8 << 20)
 
+/* Word hash for the vocabulary and the cache: 8 bytes per step, then a full avalanche so the
+ * low bits (the slot index) depend on every byte. */
 uint64_t bpe_hash(const void *p, size_t n)
 {
     const uint8_t *s = p;
@@ -52,10 +57,14 @@ uint64_t bpe_hash(const void *p, size_t n)
     return h ^ (h >> 31);
 }
 
+/* Merge-table hash of (left << 32 | right): splitmix64's finaliser, so both ids reach the low bits. */
 static uint64_t hash_pair(uint64_t key)
 {
-    key *= 0x9E3779B97F4A7C15ull;
-    return key ^ (key >> 29);
+    key ^= key >> 33;
+    key *= 0xFF51AFD7ED558CCDull;
+    key ^= key >> 33;
+    key *= 0xC4CEB9FE1A85EC53ull;
+    return key ^ (key >> 33);
 }
 
 /* GPT-2's printable stand-ins for bytes: printable Latin-1 bytes stand for themselves; the other
@@ -85,6 +94,7 @@ int bpe_cp_to_byte(uint32_t cp)
 
 axvk_status bpe_init(struct bpe *b, uint32_t n_vocab, struct err *err)
 {
+    /* The text map is sized once for every id at <= 1/2 load, so inserts never rehash. */
     memset(b, 0, sizeof *b);
     b->unk_id = -1;
     uint32_t slots = 16;
@@ -139,6 +149,7 @@ axvk_status bpe_set_text(struct bpe *b, int32_t id, const char *s, size_t len, s
     return AXVK_OK;
 }
 
+/* Slots hold ids only; the key is the id's text, compared in place (no second copy). */
 static int text_equals(const struct bpe *b, int32_t id, const char *s, size_t len)
 {
     const struct bpe_span *t = &b->tok[id];
@@ -157,7 +168,7 @@ int32_t bpe_find(const struct bpe *b, const char *s, size_t len)
     }
 }
 
-int32_t bpe_map_insert(struct bpe *b, int32_t id, struct err *err)
+int32_t bpe_map_insert(struct bpe *b, int32_t id)
 {
     const char *s = b->text + b->tok[id].off;
     size_t len = b->tok[id].len;
@@ -188,6 +199,7 @@ static struct bpe_merge_slot *merge_lookup(const struct bpe *b, int32_t left, in
     }
 }
 
+/* Doubles the merge table (first size 1024) and reinserts; the table stays <= 1/2 full. */
 static int merge_table_grow(struct bpe *b)
 {
     uint32_t slots = b->mslot ? (b->mslot_mask + 1) * 2 : 1024;
@@ -275,6 +287,7 @@ axvk_status bpe_finish(struct bpe *b, struct err *err)
     return AXVK_OK;
 }
 
+/* Grows out as needed: callers append word after word into one list. */
 axvk_status bpe_ids_append(struct tokenizer_ids *out, const int32_t *ids, size_t n, struct err *err)
 {
     void *p = out->ids;
@@ -286,6 +299,8 @@ axvk_status bpe_ids_append(struct tokenizer_ids *out, const int32_t *ids, size_t
     return AXVK_OK;
 }
 
+/* Heap order of HF's merge queue: lowest rank first; equal ranks (the same pair at several
+ * places) leftmost first. */
 static int item_before(const struct bpe_item *a, const struct bpe_item *b)
 {
     return a->rank < b->rank || (a->rank == b->rank && a->pos < b->pos);
@@ -384,6 +399,8 @@ axvk_status bpe_word(const struct bpe *b, struct bpe_work *w, const uint8_t *s, 
         return AXVK_OK;
     w->sym[m - 1].next = -1;
 
+    /* Merge until no queued pair is still valid: each merge joins cur with its right
+     * neighbour and queues the two new pairs it forms, (prev, cur) and (cur, next). */
     size_t nh = 0;
     for (int32_t i = 0; i + 1 < m; i++)
         queue_pair(b, w, &nh, i);
@@ -446,6 +463,7 @@ bool bpe_cache_get(const struct bpe_cache *c, const uint8_t *s, size_t n, uint64
     }
 }
 
+/* Forgets every word but keeps the memory. */
 static void cache_reset(struct bpe_cache *c)
 {
     if (c->slot)

@@ -73,7 +73,7 @@ void bpe_free(struct bpe *b);
 /* Stores the text of `id` (which must not have one yet). */
 axvk_status bpe_set_text(struct bpe *b, int32_t id, const char *s, size_t len, struct err *err);
 /* Makes the text of `id` findable; returns -1 when done, or the id that already owns that text. */
-int32_t bpe_map_insert(struct bpe *b, int32_t id, struct err *err);
+int32_t bpe_map_insert(struct bpe *b, int32_t id);
 /* Id whose text is s[0..len), -1 if none. */
 int32_t bpe_find(const struct bpe *b, const char *s, size_t len);
 /* Appends the merge "left right" (both must be tokens, and so must their concatenation). */

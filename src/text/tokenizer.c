@@ -18,6 +18,7 @@
 static const char *const eog_contents[] = {"<|endoftext|>", "<|im_end|>", "<|eot_id|>", "<|end|>",
                                            "<end_of_turn>"};
 
+/* Every id starts as a hole (UNUSED, no text) until a loader fills it. */
 axvk_status tok_new(struct tokenizer **out, uint32_t n_vocab, struct err *err)
 {
     *out = NULL;
@@ -74,9 +75,10 @@ axvk_status tok_add_token(struct tokenizer *tok, int32_t id, const char *s, size
     if (st != AXVK_OK)
         return st;
     tok->type[id] = (uint8_t)(type == TOKEN_TYPE_UNDEFINED ? TOKEN_TYPE_NORMAL : type);
+    /* padding ids ([PAD151665]) are never produced by BPE, so they stay out of the text map */
     if (type == TOKEN_TYPE_UNUSED)
         return AXVK_OK;
-    int32_t other = bpe_map_insert(&tok->bpe, id, err);
+    int32_t other = bpe_map_insert(&tok->bpe, id);
     if (other >= 0)
         return err_set(err, AXVK_ERR_TOKENIZER, "token text '%.*s' appears at ids %d and %d",
                        (int)(len > 64 ? 64 : len), s, other, id);
@@ -90,9 +92,9 @@ axvk_status tok_add_added(struct tokenizer *tok, int32_t id, const char *content
     if (id < 0 || (uint32_t)id >= b->n_vocab)
         return err_set(err, AXVK_ERR_TOKENIZER, "added token id %d out of range (vocabulary of %u)",
                        id, b->n_vocab);
-    for (uint32_t i = 0; i < tok->n_added; i++)
-        if (tok->added[i].id == id)
-            return err_set(err, AXVK_ERR_TOKENIZER, "added token id %d listed twice", id);
+    if (tok->flags[id] & TOKF_ADDED)
+        return err_set(err, AXVK_ERR_TOKENIZER, "added token id %d listed twice", id);
+    /* tokenizer.json keeps added tokens out of model.vocab; vocab.json and GGUF list them too */
     const struct bpe_span *t = &b->tok[id];
     if (t->off == BPE_NO_TOKEN) {
         axvk_status st = bpe_set_text(b, id, content, len, err);
@@ -103,10 +105,10 @@ axvk_status tok_add_added(struct tokenizer *tok, int32_t id, const char *content
                        "token '%.*s'", id, (int)(len > 64 ? 64 : len), content,
                        (int)(t->len > 64 ? 64 : t->len), b->text + t->off);
     }
+    /* GGUF's own type (UNKNOWN, CONTROL, USER_DEFINED) stands; HF files get the GGUF equivalent */
     if (tok->type[id] == TOKEN_TYPE_NORMAL || tok->type[id] == TOKEN_TYPE_UNUSED)
         tok->type[id] = (attr & ADDED_SPECIAL) ? TOKEN_TYPE_CONTROL : TOKEN_TYPE_USER_DEFINED;
-    if (attr & ADDED_SPECIAL)
-        tok->flags[id] |= TOKF_SPECIAL;
+    tok->flags[id] |= TOKF_ADDED | ((attr & ADDED_SPECIAL) ? TOKF_SPECIAL : 0);
     void *pa = tok->added, *pt = tok->added_text;
     int fa = mem_grow(&pa, &tok->added_cap, (size_t)tok->n_added + 1, sizeof *tok->added);
     tok->added = pa;
@@ -153,6 +155,7 @@ static axvk_status normalize_added(struct tokenizer *tok, struct err *err)
     return st;
 }
 
+/* Matcher order: grouped by first byte, longest first within a group (leftmost-longest). */
 struct sort_key {
     uint8_t first;
     uint32_t len, idx;
@@ -185,6 +188,7 @@ static axvk_status build_matcher(struct tokenizer *tok, struct tok_matcher *m, b
         keys[n++] = (struct sort_key){(uint8_t)tok->added_text[a->off], a->len, i};
     }
     qsort(keys, n, sizeof *keys, cmp_sort_key);
+    /* first[b + 1] counts group b, then a prefix sum turns counts into group starts */
     memset(m->first, 0, sizeof m->first);
     for (uint32_t i = 0; i < n; i++) {
         m->order[i] = keys[i].idx;
@@ -205,8 +209,7 @@ static size_t decode_token(const struct tokenizer *tok, int32_t id, char *out)
     if (t->off == BPE_NO_TOKEN)
         return 0;
     const uint8_t *s = (const uint8_t *)tok->bpe.text + t->off;
-    bool added = tok->type[id] == TOKEN_TYPE_CONTROL || tok->type[id] == TOKEN_TYPE_USER_DEFINED ||
-                 tok->type[id] == TOKEN_TYPE_UNKNOWN;
+    bool added = tok->flags[id] & TOKF_ADDED;
     size_t n = 0;
     for (size_t i = 0; !added && i < t->len;) {
         uint32_t cp;
@@ -261,6 +264,7 @@ axvk_status tok_finish(struct tokenizer *tok, struct err *err)
         st = build_decoded(tok, err);
     if (st != AXVK_OK)
         return st;
+    /* EOG: the EOS the files name, plus special tokens spelled like an end-of-turn marker */
     if (tok->eos_id >= 0)
         tok->flags[tok->eos_id] |= TOKF_EOG;
     for (uint32_t i = 0; i < tok->n_added; i++) {
@@ -301,6 +305,7 @@ axvk_status tokenizer_create(struct tokenizer **out, const struct tokenizer_desc
     axvk_status st = tok_new(&tok, d->n_tokens, err);
     if (st != AXVK_OK)
         return st;
+    /* ids are array positions, so unlike JSON there can be no holes or out-of-range ids */
     for (uint32_t i = 0; i < d->n_tokens && st == AXVK_OK; i++) {
         int32_t type = d->token_types ? d->token_types[i] : TOKEN_TYPE_NORMAL;
         if (!d->tokens[i] && d->token_lens[i]) {

@@ -36,6 +36,7 @@ struct tok_matcher {
 enum {
     TOKF_SPECIAL = 1u << 0,
     TOKF_EOG = 1u << 1,
+    TOKF_ADDED = 1u << 2, /* has an entry in tokenizer.added */
 };
 
 struct tokenizer {

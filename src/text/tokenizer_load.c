@@ -258,6 +258,7 @@ static axvk_status parse_normalizer(const cJSON *nz, bool *nfc, struct err *err)
     return err_set(err, AXVK_ERR_UNSUPPORTED, "normalizer %.64s is not supported", name);
 }
 
+/* BPE options that change ids: refuse the ones byte-level BPE does not use, honour the rest. */
 static axvk_status check_bpe_model(struct tokenizer *tok, const cJSON *model, struct err *err)
 {
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(model, "type");
@@ -281,6 +282,7 @@ static axvk_status check_bpe_model(struct tokenizer *tok, const cJSON *model, st
     return AXVK_OK;
 }
 
+/* model.merges: "a b" strings (tokenizers < 0.20) or ["a", "b"] pairs (later versions). */
 static axvk_status add_json_merges(struct tokenizer *tok, const cJSON *merges, struct err *err)
 {
     const cJSON *m;
@@ -303,6 +305,8 @@ static axvk_status add_json_merges(struct tokenizer *tok, const cJSON *merges, s
     return AXVK_OK;
 }
 
+/* tokenizer.json as written by HF tokenizers: model (BPE vocab + merges), added_tokens,
+ * normalizer, pre_tokenizer; decoder and post_processor do not change ids or bytes here. */
 static axvk_status load_tokenizer_json(struct tokenizer **out, const char *dir, const char *path,
                                        struct err *err)
 {
@@ -322,6 +326,8 @@ static axvk_status load_tokenizer_json(struct tokenizer **out, const char *dir, 
                      "added_tokens arrays", path);
         goto fail;
     }
+    /* First pass: the vocabulary size is the highest id of model.vocab and added_tokens (Qwen's
+     * added tokens sit above model.vocab); ids themselves are checked when tokens are added. */
     uint32_t max_id = 0, entries = 0, id = 0, n_vocab = 0;
     const cJSON *it;
     cJSON_ArrayForEach(it, vocab) {
@@ -343,6 +349,7 @@ static axvk_status load_tokenizer_json(struct tokenizer **out, const char *dir, 
         (st = check_bpe_model(tok, model, err)) != AXVK_OK ||
         (st = add_json_merges(tok, merges, err)) != AXVK_OK)
         goto fail;
+    /* validated in the first pass */
     cJSON_ArrayForEach(it, added) {
         const char *content = token_content(it);
         json_id(cJSON_GetObjectItemCaseSensitive(it, "id"), &id);
@@ -450,6 +457,7 @@ static axvk_status load_vocab_merges(struct tokenizer **out, const char *dir, st
         st = err_set(err, AXVK_ERR_BAD_FILE, "%s: not a JSON object", vocab_path);
         goto fail;
     }
+    /* added_tokens_decoder: {"27": {"content": "<|im_end|>", "special": true, ...}, ...} */
     const cJSON *added = cJSON_GetObjectItemCaseSensitive(cfg, "added_tokens_decoder");
     uint32_t max_id = 0, entries = 0, id = 0, n_vocab = 0;
     const cJSON *it;

@@ -32,6 +32,8 @@ static axvk_status undefined_error(struct jctx *ctx, const struct jnode *n)
         return jinja_fail(ctx, "'%.*s' is undefined", (int)n->name_len, n->name);
     if (n && n->kind == JN_ATTR)
         return jinja_fail(ctx, "'%.*s' is undefined (no such key or attribute)", (int)n->name_len, n->name);
+    if (n && n->kind == JN_ITEM)
+        return jinja_fail(ctx, "no such item: the index or key is undefined");
     return jinja_fail(ctx, "an undefined value was used");
 }
 
@@ -688,16 +690,18 @@ static axvk_status eval_node(struct jctx *ctx, const struct jnode *n, struct jv 
             st = arith(ctx, n, a, b, out);
         break;
     case JN_ATTR:
-        if (!(st = jinja_eval(ctx, n->a, &a)))
-            st = jinja_getattr(ctx, a, n->name, n->name_len, out);
-        break;
     case JN_ITEM:
-        if (!(st = jinja_eval(ctx, n->a, &a)) && !(st = jinja_eval(ctx, n->b, &b)))
-            st = jinja_getitem(ctx, a, b, out);
-        break;
     case JN_SLICE:
-        if (!(st = jinja_eval(ctx, n->a, &a)))
+        if ((st = jinja_eval(ctx, n->a, &a)))
+            break;
+        if (a.type == JV_UNDEF) /* name what is missing, as jinja2 does */
+            st = undefined_error(ctx, n->a);
+        else if (n->kind == JN_ATTR)
+            st = jinja_getattr(ctx, a, n->name, n->name_len, out);
+        else if (n->kind == JN_SLICE)
             st = eval_slice(ctx, n, a, out);
+        else if (!(st = jinja_eval(ctx, n->b, &b)))
+            st = jinja_getitem(ctx, a, b, out);
         break;
     default: st = jinja_fail(ctx, "statement used as an expression"); break;
     }

@@ -708,6 +708,21 @@ static axvk_status f_round(struct jctx *ctx, struct jv in, const struct jargs *a
     return st;
 }
 
+/* str(v) + "\n" */
+static axvk_status concat_newline(struct jctx *ctx, struct jv v, struct jv *out)
+{
+    struct jbuf b;
+    jbuf_init(&b, JV_MAX_STRING, ctx->err);
+    axvk_status st = jv_write_str(&b, v);
+    if (!st)
+        st = jbuf_put(&b, "\n", 1);
+    if (st) {
+        jbuf_free(&b);
+        return st;
+    }
+    return jbuf_take(&b, out);
+}
+
 static axvk_status f_indent(struct jctx *ctx, struct jv in, const struct jargs *a, struct jv *out)
 {
     BIND("indent", "width", "first", "blank");
@@ -726,19 +741,20 @@ static axvk_status f_indent(struct jctx *ctx, struct jv in, const struct jargs *
         for (int64_t i = 0; !st && i < w; i++)
             st = jbuf_put(&pad, " ", 1);
     }
-    if (st || (st = jv_to_str(&s, in, ctx->err)) || (st = jinja_str_splitlines(ctx, s, false, &lines)))
+    if (st || (st = concat_newline(ctx, in, &s)) || (st = jinja_str_splitlines(ctx, s, false, &lines)))
         goto done;
-    /* jinja2 appends a newline first, so a trailing line break yields no extra line */
+    /* jinja2 splits text + "\n", indents every line after the first (empty ones only when blank),
+     * then the first when first=True */
+    if (jv_truthy(p[1]))
+        st = jbuf_put(&b, pad.p, pad.len);
     for (size_t i = 0; !st && i < lines.u.l->n; i++) {
         const struct jstr *line = lines.u.l->items[i].u.s;
         if (i && (st = jbuf_put(&b, "\n", 1)))
             break;
-        if ((i ? line->len || jv_truthy(p[2]) : jv_truthy(p[1])) && (st = jbuf_put(&b, pad.p, pad.len)))
+        if (i && (line->len || jv_truthy(p[2])) && (st = jbuf_put(&b, pad.p, pad.len)))
             break;
         st = jbuf_put(&b, line->s, line->len);
     }
-    if (!st && !lines.u.l->n && jv_truthy(p[1]))
-        st = jbuf_put(&b, pad.p, pad.len);
 done:
     jv_unref(s);
     jv_unref(lines);
@@ -783,6 +799,11 @@ static axvk_status f_attr(struct jctx *ctx, struct jv in, const struct jargs *a,
     BIND("attr", "name");
     if (p[0].type != JV_STR)
         return jinja_fail(ctx, "attr: name must be a string");
+    /* jinja2's attr reads Python attributes only: a dict's keys are not among them */
+    if (in.type == JV_DICT) {
+        *out = jv_undef();
+        return st;
+    }
     return jinja_getattr(ctx, in, p[0].u.s->s, p[0].u.s->len, out);
 }
 

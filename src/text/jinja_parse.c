@@ -968,9 +968,13 @@ static struct jnode *parse_body(struct parser *p, const char *const *ends, const
         const struct jtok *t = cur(p);
         struct jnode *n = NULL;
         if (t->type == TK_EOF) {
-            if (ends)
-                fail(p, t, "unexpected end of template, expected '%s' to close the '%.*s' at line %u", ends[0],
+            if (ends) {
+                const char *const *last = ends;
+                while (last[1])
+                    last++;
+                fail(p, t, "unexpected end of template, expected '%s' to close the '%.*s' at line %u", *last,
                      (int)opener->len, opener->s, opener->line);
+            }
             return first;
         }
         if (t->type == TK_DATA) {

@@ -439,7 +439,8 @@ static void test_hparams_gguf_refuses_missing_and_inconsistent(void **state)
                    "architecture \"gemma\" not supported");
     expect_variant(&(struct variant){.edit = set_linear}, AXVK_ERR_UNSUPPORTED,
                    "rope scaling \"linear\" not supported");
-    expect_variant(&(struct variant){.edit = set_kv3}, BAD, "n_head 6 not a multiple of n_kv_head 4");
+    expect_variant(&(struct variant){.edit = set_kv3}, BAD,
+                   "n_head 6 not a multiple of n_kv_head 4");
     expect_variant(&(struct variant){.edit = set_key_length}, BAD,
                    "key qwen2.attention.value_length: 32 but head_dim is 64");
     expect_variant(&(struct variant){.edit = set_heads3}, BAD,

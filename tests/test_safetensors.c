@@ -265,7 +265,8 @@ static void write_sharded(const char *dir, const char *index)
     uint8_t *p;
     size_t n;
     make_dir(dir);
-    sample_safetensors(&p, &n, "{\"a\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]}}");
+    sample_safetensors(&p, &n,
+                       "{\"a\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]}}");
     snprintf(path, sizeof path, "%s/model-00001-of-00002.safetensors", dir);
     write_file(path, p, n);
     free(p);
@@ -326,7 +327,8 @@ static void test_safetensors_index_must_match_shards(void **state)
     assert_null(set);
     assert_non_null(
         strstr(e.msg, "index lists tensor a in model-00002-of-00002.safetensors, which does not"));
-    write_sharded(TMP "st_escape", "{\"weight_map\":{\"a\":\"../model-00001-of-00002.safetensors\"}}");
+    write_sharded(TMP "st_escape",
+                  "{\"weight_map\":{\"a\":\"../model-00001-of-00002.safetensors\"}}");
     assert_int_equal(st_open_dir(&set, TMP "st_escape", &e), AXVK_ERR_BAD_FILE);
     assert_non_null(strstr(e.msg, "weight_map entry a: file is not a plain file name"));
     write_sharded(TMP "st_nomap", "{\"weights\":{}}");
@@ -341,8 +343,9 @@ static void test_safetensors_index_must_match_shards(void **state)
     /* a shard that repeats a tensor of another */
     uint8_t *p;
     size_t n;
-    sample_safetensors(&p, &n, "{\"a\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]},"
-                               "\"b\":{\"dtype\":\"BF16\",\"shape\":[4],\"data_offsets\":[24,32]}}");
+    sample_safetensors(&p, &n,
+                       "{\"a\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]},"
+                       "\"b\":{\"dtype\":\"BF16\",\"shape\":[4],\"data_offsets\":[24,32]}}");
     write_file(TMP "st_dup/model-00002-of-00002.safetensors", p, n);
     free(p);
     assert_int_equal(st_open_dir(&set, TMP "st_dup", &e), AXVK_ERR_BAD_FILE);

@@ -32,14 +32,6 @@ static uint64_t left(const struct reader *r)
     return r->size - r->pos;
 }
 
-static uint64_t load_le(const uint8_t *p, unsigned bytes)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < bytes; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
 /* Reads a little-endian integer of `bytes` bytes; `what` names the field in the message. */
 static axvk_status read_uint(struct reader *r, unsigned bytes, uint64_t *out, const char *what)
 {
@@ -48,7 +40,7 @@ static axvk_status read_uint(struct reader *r, unsigned bytes, uint64_t *out, co
         return err_set(r->err, AXVK_ERR_BAD_FILE,
                        "%s: truncated at byte %" PRIu64 " (needs %u bytes, file size %" PRIu64 ")",
                        what, r->pos, bytes, r->size);
-    *out = load_le(r->p + r->pos, bytes);
+    *out = gguf_load_le(r->p + r->pos, bytes);
     r->pos += bytes;
     return AXVK_OK;
 }
@@ -95,12 +87,6 @@ static axvk_status read_name(struct reader *r, char **out, const char *what)
     return AXVK_OK;
 }
 
-static unsigned scalar_bytes(uint32_t type)
-{
-    static const uint8_t bytes[GGUF_TYPE_COUNT] = {1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8};
-    return type < GGUF_TYPE_COUNT ? bytes[type] : 0;
-}
-
 /* Walks n strings from the reader; with `off` set, records each one's offset from `base`. */
 static axvk_status walk_strings(struct reader *r, uint64_t n, uint64_t base, uint64_t *off,
                                 const char *key)
@@ -144,7 +130,7 @@ static axvk_status parse_array(struct reader *r, struct gguf_kv *kv, const char 
         return err_set(r->err, AXVK_ERR_BAD_FILE, "key %s: unknown array element type %u",
                        kv->key, kv->arr_type);
     /* a string element needs at least its u64 length */
-    unsigned bytes = kv->arr_type == GGUF_TYPE_STR ? 8 : scalar_bytes(kv->arr_type);
+    unsigned bytes = kv->arr_type == GGUF_TYPE_STR ? 8 : gguf_scalar_bytes(kv->arr_type);
     if (n > left(r) / bytes)
         return err_set(r->err, AXVK_ERR_BAD_FILE,
                        "key %s: array count %" PRIu64 " of %s too large for the %" PRIu64
@@ -188,7 +174,7 @@ static axvk_status parse_value(struct reader *r, struct gguf_kv *kv, const char 
             return err_set(r->err, AXVK_ERR_OUT_OF_HOST_MEMORY, "key %s: out of memory", kv->key);
         return AXVK_OK;
     }
-    unsigned bytes = scalar_bytes(kv->type);
+    unsigned bytes = gguf_scalar_bytes(kv->type);
     if (left(r) < bytes)
         return err_set(r->err, AXVK_ERR_BAD_FILE,
                        "key %s: %s value past end of file (%" PRIu64 " bytes left)", kv->key,

@@ -2,9 +2,10 @@
  * Every count, length, size and offset is checked against the file before it is used; tensor data
  * stays in the read-only mapping. Knows nothing of what keys or tensors mean (see hparams.h).
  *
- * Layout (little-endian): "GGUF" u32 version, u64 n_tensors, u64 n_kv, n_kv x {string key, u32 type,
- * value}, n_tensors x {string name, u32 n_dims, u64 ne[n_dims], u32 type, u64 offset}, padding to
- * general.alignment (default 32), then the data section; offsets are relative to its start.
+ * Layout (little-endian): "GGUF" u32 version, u64 n_tensors, u64 n_kv, n_kv x {string key,
+ * u32 type, value}, n_tensors x {string name, u32 n_dims, u64 ne[n_dims], u32 type, u64 offset},
+ * padding to general.alignment (default 32), then the data section; offsets are relative to its
+ * start.
  * A string is u64 length + bytes (no NUL); an array is u32 element type + u64 count + elements.
  *
  * Threading: an opened struct gguf is read-only and may be used from any number of threads. */
@@ -72,7 +73,8 @@ uint32_t gguf_n_shards(const struct gguf *g);
 /* Tensors of all shards, in file order. */
 uint64_t gguf_n_tensors(const struct gguf *g);
 const struct gguf_tensor *gguf_tensor_at(const struct gguf *g, uint64_t i); /* NULL past the end */
-const struct gguf_tensor *gguf_find_tensor(const struct gguf *g, const char *name); /* NULL: absent */
+/* NULL when absent */
+const struct gguf_tensor *gguf_find_tensor(const struct gguf *g, const char *name);
 
 /* Metadata of the first shard, in file order. */
 uint64_t gguf_n_keys(const struct gguf *g);

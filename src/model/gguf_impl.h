@@ -1,5 +1,6 @@
-/* gguf_impl: the parsed form of a GGUF file, shared by the parser (gguf.c) and the metadata
- * getters (gguf_kv.c). Not for use outside src/model/gguf*.c. */
+/* gguf_impl: the parsed form of a GGUF file and its value encoding, shared by the parser
+ * (gguf.c), the metadata getters (gguf_kv.c) and the writer (gguf_write.c).
+ * Not for use outside src/model/gguf*.c. */
 #ifndef AXVK_MODEL_GGUF_IMPL_H
 #define AXVK_MODEL_GGUF_IMPL_H
 
@@ -35,6 +36,22 @@ struct gguf {
     struct name_index tensor_index;
     struct mapfile *maps; /* [n_shards] when opened from disk; NULL for memory images */
 };
+
+/* Little-endian value of `bytes` (1 to 8) bytes at an unaligned position. */
+static inline uint64_t gguf_load_le(const uint8_t *p, unsigned bytes)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < bytes; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* Bytes of a fixed-size value type; 0 for strings, arrays and unknown ids. */
+static inline unsigned gguf_scalar_bytes(uint32_t type)
+{
+    static const uint8_t bytes[GGUF_TYPE_COUNT] = {1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8};
+    return type < GGUF_TYPE_COUNT ? bytes[type] : 0;
+}
 
 /* Index of `key` in the set, or -1. */
 int64_t kvset_find(const struct kvset *set, const char *key);

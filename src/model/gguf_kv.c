@@ -16,15 +16,6 @@ const char *gguf_type_name(uint32_t type)
     return type < GGUF_TYPE_COUNT ? type_names[type] : "?";
 }
 
-/* Values in the image are little-endian and unaligned. */
-static uint64_t load_le(const uint8_t *p, unsigned bytes)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < bytes; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
 /* One integer element: signed types are sign-extended into *s, unsigned kept in *u. */
 static bool load_int(uint32_t type, const uint8_t *p, int64_t *s, uint64_t *u, bool *is_signed)
 {
@@ -32,13 +23,13 @@ static bool load_int(uint32_t type, const uint8_t *p, int64_t *s, uint64_t *u, b
     switch (type) {
     case GGUF_TYPE_U8:
     case GGUF_TYPE_BOOL: *u = p[0]; return true;
-    case GGUF_TYPE_U16: *u = load_le(p, 2); return true;
-    case GGUF_TYPE_U32: *u = load_le(p, 4); return true;
-    case GGUF_TYPE_U64: *u = load_le(p, 8); return true;
+    case GGUF_TYPE_U16: *u = gguf_load_le(p, 2); return true;
+    case GGUF_TYPE_U32: *u = gguf_load_le(p, 4); return true;
+    case GGUF_TYPE_U64: *u = gguf_load_le(p, 8); return true;
     case GGUF_TYPE_I8: *s = (int8_t)p[0]; break;
-    case GGUF_TYPE_I16: *s = (int16_t)(uint16_t)load_le(p, 2); break;
-    case GGUF_TYPE_I32: *s = (int32_t)(uint32_t)load_le(p, 4); break;
-    case GGUF_TYPE_I64: *s = (int64_t)load_le(p, 8); break;
+    case GGUF_TYPE_I16: *s = (int16_t)(uint16_t)gguf_load_le(p, 2); break;
+    case GGUF_TYPE_I32: *s = (int32_t)(uint32_t)gguf_load_le(p, 4); break;
+    case GGUF_TYPE_I64: *s = (int64_t)gguf_load_le(p, 8); break;
     default: return false;
     }
     *is_signed = true;
@@ -48,14 +39,14 @@ static bool load_int(uint32_t type, const uint8_t *p, int64_t *s, uint64_t *u, b
 static bool load_float(uint32_t type, const uint8_t *p, double *out)
 {
     if (type == GGUF_TYPE_F32) {
-        uint32_t bits = (uint32_t)load_le(p, 4);
+        uint32_t bits = (uint32_t)gguf_load_le(p, 4);
         float f;
         memcpy(&f, &bits, 4);
         *out = f;
         return true;
     }
     if (type == GGUF_TYPE_F64) {
-        uint64_t bits = load_le(p, 8);
+        uint64_t bits = gguf_load_le(p, 8);
         memcpy(out, &bits, 8);
         return true;
     }
@@ -270,26 +261,19 @@ axvk_status gguf_get_arr(const struct gguf *g, const char *key, struct gguf_arr 
     return AXVK_OK;
 }
 
-/* Bytes of one fixed-size element; 0 for strings and arrays. */
-static unsigned elem_bytes(uint32_t type)
-{
-    static const uint8_t bytes[GGUF_TYPE_COUNT] = {1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8};
-    return type < GGUF_TYPE_COUNT ? bytes[type] : 0;
-}
-
 bool gguf_arr_str(const struct gguf_arr *a, uint64_t i, const char **ptr, uint64_t *len)
 {
     if (a->type != GGUF_TYPE_STR || i >= a->n || !a->str_off)
         return false;
     const uint8_t *p = a->data + a->str_off[i];
-    *len = load_le(p, 8);
+    *len = gguf_load_le(p, 8);
     *ptr = (const char *)p + 8;
     return true;
 }
 
 bool gguf_arr_int(const struct gguf_arr *a, uint64_t i, int64_t *out)
 {
-    unsigned bytes = elem_bytes(a->type);
+    unsigned bytes = gguf_scalar_bytes(a->type);
     if (i >= a->n || !bytes)
         return false;
     struct gguf_kv kv = {.type = a->type, .data = a->data + i * bytes};
@@ -298,7 +282,7 @@ bool gguf_arr_int(const struct gguf_arr *a, uint64_t i, int64_t *out)
 
 bool gguf_arr_f64(const struct gguf_arr *a, uint64_t i, double *out)
 {
-    unsigned bytes = elem_bytes(a->type);
+    unsigned bytes = gguf_scalar_bytes(a->type);
     if (i >= a->n || !bytes)
         return false;
     return load_float(a->type, a->data + i * bytes, out);

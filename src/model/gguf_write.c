@@ -72,12 +72,6 @@ static void buf_put_str(struct buf *b, const char *s, uint64_t len)
     buf_put(b, s, (size_t)len);
 }
 
-static unsigned scalar_bytes(uint32_t type)
-{
-    static const uint8_t bytes[GGUF_TYPE_COUNT] = {1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8};
-    return type < GGUF_TYPE_COUNT ? bytes[type] : 0;
-}
-
 /* Encodes one scalar given as its C type. */
 static void put_scalar(struct buf *b, uint32_t type, const void *value)
 {
@@ -100,15 +94,7 @@ static void put_scalar(struct buf *b, uint32_t type, const void *value)
     }
     case GGUF_TYPE_F64: memcpy(&v, value, 8); break;
     }
-    buf_put_le(b, v, scalar_bytes(type));
-}
-
-static uint64_t load_le(const uint8_t *p, unsigned bytes)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < bytes; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
+    buf_put_le(b, v, gguf_scalar_bytes(type));
 }
 
 /* Takes ownership of b's bytes as the value of `key`, replacing an earlier value. */
@@ -126,7 +112,7 @@ static axvk_status put_kv(struct gguf_writer *w, const char *key, uint32_t type,
         goto fail;
     }
     if (strcmp(key, "general.alignment") == 0) {
-        uint64_t a = type == GGUF_TYPE_U32 ? load_le(b->p, 4) : 0;
+        uint64_t a = type == GGUF_TYPE_U32 ? gguf_load_le(b->p, 4) : 0;
         if (a == 0 || (a & (a - 1))) {
             s = err_set(err, AXVK_ERR_INVALID_ARGUMENT,
                         "general.alignment must be a u32 power of two");
@@ -188,7 +174,7 @@ axvk_status gguf_writer_set(struct gguf_writer *w, const char *key, uint32_t typ
     if (type == GGUF_TYPE_STR) {
         const char *s = *(const char *const *)value;
         buf_put_str(&b, s, strlen(s));
-    } else if (scalar_bytes(type)) {
+    } else if (gguf_scalar_bytes(type)) {
         put_scalar(&b, type, value);
     } else {
         return err_set(err, AXVK_ERR_INVALID_ARGUMENT, "key %s: %s is not a scalar type", key,
@@ -234,7 +220,7 @@ axvk_status gguf_writer_set_str(struct gguf_writer *w, const char *key, const ch
 axvk_status gguf_writer_set_arr(struct gguf_writer *w, const char *key, uint32_t type,
                                 const void *values, uint64_t n, struct err *err)
 {
-    unsigned bytes = scalar_bytes(type);
+    unsigned bytes = gguf_scalar_bytes(type);
     if (!bytes)
         return err_set(err, AXVK_ERR_INVALID_ARGUMENT, "key %s: %s arrays need another call",
                        key, gguf_type_name(type));
@@ -269,18 +255,19 @@ axvk_status gguf_writer_copy_key(struct gguf_writer *w, const struct gguf *g, co
     const struct gguf_kv *kv = &g->meta.kv[i];
     /* the parser left kv->data just past the length (strings) or type + count (arrays) */
     const uint8_t *start = kv->data;
-    uint64_t size = scalar_bytes(kv->type);
+    uint64_t size = gguf_scalar_bytes(kv->type);
     if (kv->type == GGUF_TYPE_STR) {
         start -= 8;
         size = 8 + kv->n;
     } else if (kv->type == GGUF_TYPE_ARR) {
         start -= 12;
         if (kv->arr_type != GGUF_TYPE_STR)
-            size = 12 + kv->n * scalar_bytes(kv->arr_type);
+            size = 12 + kv->n * gguf_scalar_bytes(kv->arr_type);
         else if (kv->n == 0)
             size = 12;
-        else
-            size = 12 + kv->str_off[kv->n - 1] + 8 + load_le(kv->data + kv->str_off[kv->n - 1], 8);
+        else /* up to the end of the last string */
+            size = 12 + kv->str_off[kv->n - 1] + 8 +
+                   gguf_load_le(kv->data + kv->str_off[kv->n - 1], 8);
     }
     struct buf b = {0};
     buf_put(&b, start, (size_t)size);

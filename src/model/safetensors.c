@@ -260,14 +260,16 @@ static axvk_status add_image(struct st_set *set, const uint8_t *p, uint64_t size
     cJSON *root = cJSON_ParseWithLengthOpts(json, (size_t)n, &end, 0);
     axvk_status s = AXVK_OK;
     if (!root) {
-        s = err_set(err, AXVK_ERR_BAD_FILE, "header is not valid JSON (error near byte %zu of %" PRIu64 ")",
+        s = err_set(err, AXVK_ERR_BAD_FILE,
+                    "header is not valid JSON (error near byte %zu of %" PRIu64 ")",
                     end && end >= json ? (size_t)(end - json) : (size_t)0, n);
         goto done;
     }
     /* writers pad the header with spaces to align the data section */
     for (const char *q = end; q < json + n; q++)
         if (*q != ' ' && *q != '\t' && *q != '\n' && *q != '\r') {
-            s = err_set(err, AXVK_ERR_BAD_FILE, "header has bytes after its JSON object (at byte %zu)",
+            s = err_set(err, AXVK_ERR_BAD_FILE,
+                        "header has bytes after its JSON object (at byte %zu)",
                         (size_t)(q - json));
             goto done;
         }

@@ -20,5 +20,7 @@ void tmpl_expect_error(const char *tpl, const char *fragment);
 
 /* The unit tests of each construct; returns the number that failed. */
 int chat_template_unit_tests(void);
+/* The Llama 3 and 3.1 templates; returns the number that failed. */
+int chat_template_llama_tests(void);
 
 #endif

@@ -25,16 +25,23 @@ static bool as_int(struct jv v, int64_t *i)
     return true;
 }
 
-/* Message for using an undefined operand, naming it as jinja2 does where the tree tells. */
+/* Message for using an undefined operand, naming it as jinja2 does and pointing at it. */
 static axvk_status undefined_error(struct jctx *ctx, const struct jnode *n)
 {
+    const struct jnode *saved = ctx->at;
+    axvk_status st;
+    if (n)
+        ctx->at = n;
     if (n && n->kind == JN_NAME)
-        return jinja_fail(ctx, "'%.*s' is undefined", (int)n->name_len, n->name);
-    if (n && n->kind == JN_ATTR)
-        return jinja_fail(ctx, "'%.*s' is undefined (no such key or attribute)", (int)n->name_len, n->name);
-    if (n && n->kind == JN_ITEM)
-        return jinja_fail(ctx, "no such item: the index or key is undefined");
-    return jinja_fail(ctx, "an undefined value was used");
+        st = jinja_fail(ctx, "'%.*s' is undefined", (int)n->name_len, n->name);
+    else if (n && n->kind == JN_ATTR)
+        st = jinja_fail(ctx, "'%.*s' is undefined (no such key or attribute)", (int)n->name_len, n->name);
+    else if (n && n->kind == JN_ITEM)
+        st = jinja_fail(ctx, "the item is undefined (index out of range or no such key)");
+    else
+        st = jinja_fail(ctx, "an undefined value was used");
+    ctx->at = saved;
+    return st;
 }
 
 static axvk_status concat_str(struct jctx *ctx, struct jv a, struct jv b, struct jv *out)

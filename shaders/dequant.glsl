@@ -7,8 +7,9 @@
 //   DQ_WORD(i)   uint  at 32-bit word index i
 //   DQ_WORD4(i)  uvec4 at 16-byte index i (usually a second block declared on the same binding)
 // Assumptions: a row starts at a byte offset that is a multiple of 16 for F32/F16/BF16/Q4_K/Q5_K
-// (true when k is a multiple of DQ_ALIGN) and of 2 otherwise, and the binding is padded to a
-// multiple of 16 bytes (the last block of a 2-byte aligned type reads up to 3 bytes past its end).
+// (true when k is a multiple of DQ_ALIGN) and of 2 otherwise. Blocks of 2-byte aligned types are
+// read as whole 32-bit words, never past the word holding a block's last byte: when a tensor's
+// size is not a multiple of 4 (an odd number of such blocks), bind its range rounded up to 4.
 //
 // Provides:
 //   DQ_UNIT, DQ_RUN     weights per unit, and per contiguous run of a unit in the row

@@ -37,8 +37,9 @@ layout(std430, binding = 4) readonly buffer Residual { float res[]; }; // [NCOLS
 
 void main()
 {
-    // 2D grid: more than 65535 workgroups are needed for the largest matrices on some devices
-    uint first = (gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x) * WG_ROWS;
+    // the host spreads the groups over x, y, z (kern_groups): more than 65535 may be needed
+    uvec3 g = gl_WorkGroupID, n = gl_NumWorkGroups;
+    uint first = (g.x + n.x * (g.y + n.y * g.z)) * WG_ROWS;
     if (first >= pc.rows)
         return;
     uint units = pc.k / DQ_UNIT;

@@ -23,12 +23,13 @@ typedef uint32_t uint;
 /* get_rows flag: this dispatch also writes zeros for ids >= total_rows */
 #define GET_ROWS_ZERO_INVALID 1u
 
-/* Specialization constants of matvec.comp: 0 workgroup size, 1 rows a subgroup computes at once,
- * 2 rows per workgroup, 3 activation columns. */
+/* Specialization constants of matvec.comp: 0 workgroup size (vkspec.wg_size); from 2 on
+ * (vkspec.consts[id - 2]) rows a subgroup computes at once, rows per workgroup, activation
+ * columns. Constant 1 (the subgroup size) is not used: any size the driver picks works. */
 #define MATVEC_SPEC_WG 0
-#define MATVEC_SPEC_ROWS_PER_SG 1
-#define MATVEC_SPEC_WG_ROWS 2
-#define MATVEC_SPEC_NCOLS 3
+#define MATVEC_SPEC_ROWS_PER_SG 2
+#define MATVEC_SPEC_WG_ROWS 3
+#define MATVEC_SPEC_NCOLS 4
 
 /* matvec.comp: y[c][row_base + r] = sum_k W[r][k] x[c][k] (+ bias[row_base + r])
  * (+ residual[c][row_base + r]) for the `rows` rows of one weight part; c < NCOLS. */

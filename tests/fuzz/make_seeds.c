@@ -1,5 +1,6 @@
 /* make_seeds: writes the fuzzers' seed corpus (valid GGUF and safetensors images made by the
- * writer and the test fixture) into <dir>/gguf and <dir>/safetensors. */
+ * writer and the test fixture, and a config.json) into <dir>/gguf, <dir>/safetensors and
+ * <dir>/hparams. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,19 +73,33 @@ static int write_qwen2(const char *dir)
     return rc;
 }
 
+/* Qwen2.5-7B-Instruct's config.json with its long-context YaRN setting, then
+ * A.X 4.0 Light's generation_config.json after a NUL. */
+static const char hf_config[] =
+    "{\"architectures\":[\"Qwen2ForCausalLM\"],\"bos_token_id\":151643,"
+    "\"eos_token_id\":151645,\"hidden_act\":\"silu\",\"hidden_size\":3584,"
+    "\"intermediate_size\":18944,\"max_position_embeddings\":32768,\"model_type\":\"qwen2\","
+    "\"num_attention_heads\":28,\"num_hidden_layers\":28,\"num_key_value_heads\":4,"
+    "\"rms_norm_eps\":1e-06,\"rope_theta\":1000000.0,\"rope_scaling\":{\"factor\":4.0,"
+    "\"original_max_position_embeddings\":32768,\"type\":\"yarn\"},"
+    "\"tie_word_embeddings\":false,\"use_sliding_window\":false,\"vocab_size\":152064}\0"
+    "{\"bos_token_id\":0,\"eos_token_id\":[151645,151643],\"pad_token_id\":1}";
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
         fprintf(stderr, "usage: make_seeds <dir>\n");
         return 2;
     }
-    char gguf_dir[1024], st_dir[1024];
+    char gguf_dir[1024], st_dir[1024], hp_dir[1024];
     snprintf(gguf_dir, sizeof gguf_dir, "%s/gguf", argv[1]);
     snprintf(st_dir, sizeof st_dir, "%s/safetensors", argv[1]);
+    snprintf(hp_dir, sizeof hp_dir, "%s/hparams", argv[1]);
     mkdir(argv[1], 0755);
     mkdir(gguf_dir, 0755);
     mkdir(st_dir, 0755);
-    int rc = 0;
+    mkdir(hp_dir, 0755);
+    int rc = save(hp_dir, "qwen2.5.json", hf_config, sizeof hf_config - 1);
     for (uint32_t i = 1; i <= 2; i++) {
         uint8_t *p;
         size_t n;

@@ -129,12 +129,14 @@ uint32_t tokenizer_n_merges(const struct tokenizer *tok);
 bool tokenizer_merge(const struct tokenizer *tok, uint32_t i, int32_t *left, int32_t *right);
 
 /* Encoding speed over text[0..len): one pass with an empty word cache, then repeated passes for
- * at least min_seconds. MB = 10^6 bytes. */
+ * at least min_seconds of wall time. MB = 10^6 bytes. Wall-clock rates are what a caller sees;
+ * the CPU-time rate is the tokenizer's own speed on one core, whatever else the machine runs. */
 struct tokenizer_bench {
     uint64_t bytes;         /* per pass */
     uint64_t tokens;        /* per pass */
     double cold_mb_per_s;   /* first pass, empty cache */
     double mb_per_s;        /* later passes, warm cache */
+    double cpu_mb_per_s;    /* later passes, per second of this thread's CPU time */
     double tokens_per_s;    /* later passes */
     uint32_t passes;        /* later passes run */
 };

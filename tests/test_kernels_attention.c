@@ -14,6 +14,7 @@
 #include "base/wtype.h"
 #include "gpu_test.h"
 #include "kernels/attention.h"
+#include "kernels/bench_prefill.h"
 #include "ref/ops.h"
 
 /* The project's bound for attention is 5e-4; these kernels do better, and a bound that loose
@@ -341,6 +342,25 @@ static void test_attention_rejects_bad_geometry(void **state)
     vkmem_free(gpu_dev, &b);
 }
 
+/* The op-benchmark entry for decode at 512 positions runs and reports the K+V bytes it reads. */
+static void test_attention_bench_decode_entry_runs(void **state)
+{
+    (void)state;
+    uint32_t i = 0;
+    while (i < bench_prefill_count() && strcmp(bench_prefill_name(i), "attn decode f16 L=512"))
+        i++;
+    assert_true(i < bench_prefill_count());
+    struct bench_prefill_result r;
+    struct err err = {0};
+    if (bench_prefill_run(gpu_dev, i, 2, &r, &err))
+        fail_msg("%s", err.msg);
+    assert_true(r.ms > 0);
+    assert_true(r.bytes == 2.0 * 512 * 4 * 128 * 2);
+    assert_true(r.flops == 4.0 * 28 * 128 * 512);
+    assert_int_equal(bench_prefill_run(gpu_dev, bench_prefill_count(), 1, &r, &err),
+                     AXVK_ERR_INVALID_ARGUMENT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +376,7 @@ int main(void)
         cmocka_unit_test(test_attention_prefill_q8_0_matches_reference),
         cmocka_unit_test(test_attention_prefill_head_dim_64_and_mha),
         cmocka_unit_test(test_attention_prefill_reads_from_row_base),
+        cmocka_unit_test(test_attention_bench_decode_entry_runs),
     };
     gpu_dev = gpu_test_open();
     if (!gpu_dev)

@@ -115,6 +115,8 @@ int32_t tokenizer_find_token(const struct tokenizer *tok, const char *text);
 bool tokenizer_is_special(const struct tokenizer *tok, int32_t id);
 /* End of generation: EOS plus the end-of-turn markers (<|im_end|>, <|endoftext|>, ...). */
 bool tokenizer_is_eog(const struct tokenizer *tok, int32_t id);
+/* Adds or removes an end-of-generation id (e.g. from generation_config.json); configuration,
+ * so call it before the tokenizer is shared between threads. */
 axvk_status tokenizer_set_eog(struct tokenizer *tok, int32_t id, bool eog, struct err *err);
 /* EOS id from the tokenizer files, -1 if they name none. */
 int32_t tokenizer_eos(const struct tokenizer *tok);

@@ -404,9 +404,10 @@ static void test_array_constructor_matches_directory_loader(void **state)
     for (uint32_t i = 0; i < nm; i++) {
         int32_t l, r;
         const char *lt, *rt;
-        size_t ll, rl;
+        size_t ll = 0, rl = 0;
         assert_true(tokenizer_merge(ax, i, &l, &r));
-        assert_true(tokenizer_token_text(ax, l, &lt, &ll) && tokenizer_token_text(ax, r, &rt, &rl));
+        assert_true(tokenizer_token_text(ax, l, &lt, &ll));
+        assert_true(tokenizer_token_text(ax, r, &rt, &rl));
         merges[i] = malloc(ll + rl + 2);
         memcpy(merges[i], lt, ll);
         merges[i][ll] = ' ';

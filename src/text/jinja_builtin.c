@@ -28,30 +28,30 @@ static axvk_status no_args(struct jctx *ctx, const char *name, const struct jarg
     return a->npos || a->nkw ? jinja_fail(ctx, "test '%s' takes no arguments", name) : AXVK_OK;
 }
 
-/* Tests of a value's kind; which one is picked by the table entry's name. */
-#define KIND_TEST(fname, expr)                                                            \
+/* Tests of a value's kind, taking no arguments. */
+#define KIND_TEST(fname, name, expr)                                                      \
     static axvk_status fname(struct jctx *ctx, struct jv v, const struct jargs *a, bool *out) \
     {                                                                                     \
         *out = (expr);                                                                    \
-        return no_args(ctx, #fname + 2, a);                                               \
+        return no_args(ctx, name, a);                                                     \
     }
 
-KIND_TEST(t_defined, v.type != JV_UNDEF)
-KIND_TEST(t_undefined, v.type == JV_UNDEF)
-KIND_TEST(t_none, v.type == JV_NONE)
-KIND_TEST(t_boolean, v.type == JV_BOOL)
-KIND_TEST(t_false, v.type == JV_BOOL && !v.u.b)
-KIND_TEST(t_true, v.type == JV_BOOL && v.u.b)
-KIND_TEST(t_integer, v.type == JV_INT)
-KIND_TEST(t_float, v.type == JV_FLOAT)
-KIND_TEST(t_number, jv_is_number(v))
-KIND_TEST(t_string, v.type == JV_STR)
-KIND_TEST(t_mapping, v.type == JV_DICT)
+KIND_TEST(t_defined, "defined", v.type != JV_UNDEF)
+KIND_TEST(t_undefined, "undefined", v.type == JV_UNDEF)
+KIND_TEST(t_none, "none", v.type == JV_NONE)
+KIND_TEST(t_boolean, "boolean", v.type == JV_BOOL)
+KIND_TEST(t_false, "false", v.type == JV_BOOL && !v.u.b)
+KIND_TEST(t_true, "true", v.type == JV_BOOL && v.u.b)
+KIND_TEST(t_integer, "integer", v.type == JV_INT)
+KIND_TEST(t_float, "float", v.type == JV_FLOAT)
+KIND_TEST(t_number, "number", jv_is_number(v))
+KIND_TEST(t_string, "string", v.type == JV_STR)
+KIND_TEST(t_mapping, "mapping", v.type == JV_DICT)
 /* jinja2's Undefined is iterable and has a length, so it passes these two */
-KIND_TEST(t_iterable, v.type == JV_STR || v.type == JV_LIST || v.type == JV_DICT || v.type == JV_UNDEF)
-KIND_TEST(t_sequence, v.type == JV_STR || v.type == JV_LIST || v.type == JV_DICT || v.type == JV_UNDEF)
-KIND_TEST(t_callable, v.type == JV_MACRO || v.type == JV_FUNC)
-KIND_TEST(t_escaped, false)
+KIND_TEST(t_iterable, "iterable", v.type == JV_STR || v.type == JV_LIST || v.type == JV_DICT || v.type == JV_UNDEF)
+KIND_TEST(t_sequence, "sequence", v.type == JV_STR || v.type == JV_LIST || v.type == JV_DICT || v.type == JV_UNDEF)
+KIND_TEST(t_callable, "callable", v.type == JV_MACRO || v.type == JV_FUNC)
+KIND_TEST(t_escaped, "escaped", false)
 
 /* value % divisor == 0 with Python's numbers. */
 static axvk_status divisible(struct jctx *ctx, struct jv v, struct jv d, bool *out)

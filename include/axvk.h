@@ -252,6 +252,66 @@ axvk_status axvk_session_sample(axvk_session *session, const uint32_t *seqs, siz
 axvk_status axvk_session_decode(axvk_session *session, const uint32_t *seqs, const int32_t *ids,
                                 size_t n);
 
+/* ------------------------------------------------------------------------------------------------
+ * Generation: prompt in, tokens streamed out, for one sequence of a session.
+ * ------------------------------------------------------------------------------------------------ */
+
+/* Called for each generated token with the text it completes (whole UTF-8 characters only; may
+ * be empty while a character or a possible stop string is held back). Return nonzero to stop. */
+typedef int (*axvk_token_fn)(void *user, int32_t id, const char *text, size_t len);
+
+typedef enum axvk_finish {
+    AXVK_FINISH_STOP = 0,      /* a stop id or stop string */
+    AXVK_FINISH_LENGTH = 1,    /* max_tokens reached, or the context is full */
+    AXVK_FINISH_CANCELLED = 2, /* the callback asked to stop */
+} axvk_finish;
+
+typedef struct axvk_generate_desc {
+    axvk_sampling sampling;
+    uint32_t max_tokens;       /* 0: until a stop or the context is full */
+    const char *const *stop;   /* stop strings: text up to the first match is delivered */
+    size_t n_stop;
+    int ignore_stop_ids;       /* keep going past the model's end-of-generation ids */
+    axvk_token_fn on_token;    /* may be NULL */
+    void *user;
+} axvk_generate_desc;
+
+typedef struct axvk_generate_result {
+    uint32_t n_prompt;         /* tokens fed */
+    uint32_t n_generated;      /* tokens sampled (a stop id counts, and is not delivered) */
+    double prompt_ms;          /* prefill wall time */
+    double generate_ms;        /* decode wall time, first sampled token to the last */
+    axvk_finish finish;
+} axvk_generate_result;
+
+/* Feeds prompt to sequence seq (after what it already holds), then samples and decodes until a
+ * stop. The text is delivered through desc->on_token; result (may be NULL) gets the counts. */
+axvk_status axvk_generate(axvk_session *session, uint32_t seq, const int32_t *prompt,
+                          size_t n_prompt, const axvk_generate_desc *desc,
+                          axvk_generate_result *result);
+
+/* ------------------------------------------------------------------------------------------------
+ * Writing models: synthetic models for tests and benchmarks. Failures are reported through
+ * axvk_errmsg(NULL).
+ * ------------------------------------------------------------------------------------------------ */
+
+typedef struct axvk_synth_desc {
+    const char *preset;        /* "ax4-light", "ax4", "qwen2.5-0.5b" ... "qwen2.5-72b"; NULL: tiny */
+    uint32_t n_vocab, dim, n_layers, n_head, n_kv_head, ffn_dim, n_ctx; /* non-zero overrides */
+    const char *type;          /* "f16" (default), "bf16", "q8_0", "q4_k_m", "q4_0", ... */
+    uint64_t seed;             /* weights are a pure function of the seed */
+    const char *tokenizer_dir; /* embed this Hugging Face tokenizer (and chat template); NULL:
+                                  a byte-level vocabulary */
+    axvk_progress_fn progress; /* bytes of weights written */
+    void *progress_user;
+} axvk_synth_desc;
+
+/* Writes a GGUF file of the given shape with random weights. */
+axvk_status axvk_model_synthesize(const axvk_synth_desc *desc, const char *out_path);
+
+/* Names of the presets, NULL-terminated (static). */
+const char *const *axvk_synth_presets(void);
+
 #ifdef __cplusplus
 }
 #endif

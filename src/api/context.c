@@ -1,6 +1,7 @@
 /* api/context: axvk_context (one device), device listing, status text and error messages.
  * Translates the vk layer's structs into the public plain-data ones; no Vulkan logic here. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/internal.h"

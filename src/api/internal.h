@@ -17,4 +17,9 @@ axvk_status api_fail_global(const struct err *err);
 /* Starts a call on ctx: clears its message. */
 void api_begin(axvk_context *ctx);
 
+struct model;
+/* The model behind a handle, and the context it reports through (api/model.c). */
+struct model *api_model(const axvk_model *model);
+axvk_context *api_model_context(const axvk_model *model);
+
 #endif

@@ -1,0 +1,149 @@
+/* forward: the Qwen2 / Llama forward pass as recorded GPU work, read top to bottom:
+ *   embedding -> per layer: rmsnorm, q k v (+bias), rope q, kv write (rope k), attention,
+ *   o + residual, rmsnorm, gate up, SwiGLU, down + residual -> final rmsnorm -> lm_head.
+ * Prefill multiplies matrices (matmul, flash attention over the chunk); decode multiplies
+ * vectors (matvec, flash-decoding), one column per sequence. Buffers belong to the session. */
+#include "model/session.h"
+
+#include "kernels/attention.h"
+#include "kernels/elementwise.h"
+#include "kernels/get_rows.h"
+#include "kernels/kv_cache.h"
+#include "kernels/matmul.h"
+#include "kernels/matvec.h"
+#include "kernels/norm.h"
+#include "kernels/rope.h"
+
+static struct vkbuf none(void)
+{
+    return (struct vkbuf){0};
+}
+
+/* y [n_tok, mat->rows] = x [n_tok, mat->k] . mat^T (+ bias) (+ res): vectors for a decode step
+ * (n_tok <= 8 columns), tiled matrices for a prefill chunk. */
+static axvk_status project(struct vkrec *rec, int decode, const struct vkbuf *y,
+                           const struct dev_mat *mat, const struct vkbuf *x, uint32_t n_tok,
+                           const struct dev_vec *bias, const struct vkbuf *res)
+{
+    struct vkbuf b = bias && bias->n ? bias->buf : none();
+    struct vkbuf r = res ? *res : none();
+    struct err err = {0};
+    if (decode) {
+        struct matvec_args a = {.wtype = mat->type, .rows = mat->rows, .k = mat->k,
+                                .n_cols = n_tok, .w = &mat->w, .x = *x, .y = *y, .bias = b,
+                                .res = r};
+        return matvec_record(rec, &a, NULL, &err);
+    }
+    struct matmul_args a = {.wtype = mat->type, .n_tok = n_tok, .rows = mat->rows, .k = mat->k,
+                            .w = &mat->w, .x = *x, .y = *y, .bias = b, .res = r};
+    return matmul_record(rec, &a, -1, &err);
+}
+
+static struct kern_kv_write kv_layout(const struct session *s, uint32_t n_tok, uint32_t row0,
+                                      int decode)
+{
+    const struct model_hparams *hp = &s->m->hp;
+    return (struct kern_kv_write){.cache_type = s->m->kv_type, .n_rows = s->n_seq * s->seq_stride,
+                                  .n_tok = n_tok, .n_kv_head = hp->n_kv_head,
+                                  .head_dim = hp->head_dim, .row0 = row0,
+                                  .seq_stride = s->seq_stride, .tok_per_seq = decode ? 1 : 0};
+}
+
+static axvk_status attention(struct session *s, struct vkrec *rec, int decode, uint32_t layer,
+                             uint32_t n_tok, uint32_t row_base)
+{
+    const struct model_hparams *hp = &s->m->hp;
+    struct err err = {0};
+    if (decode) {
+        struct attn_decode_args a = {
+            .cache_type = s->m->kv_type, .n_seq = n_tok, .n_head = hp->n_head,
+            .n_kv_head = hp->n_kv_head, .head_dim = hp->head_dim, .n_ctx = s->seq_stride,
+            .seq_stride = s->seq_stride, .q = s->q, .k_cache = s->k_cache[layer],
+            .v_cache = s->v_cache[layer], .pos = s->pos_in, .out = s->att,
+            .scratch = s->attn_scratch};
+        return attn_decode_record(rec, &a, &err);
+    }
+    struct attn_prefill_args a = {
+        .cache_type = s->m->kv_type, .n_tok = n_tok, .n_head = hp->n_head,
+        .n_kv_head = hp->n_kv_head, .head_dim = hp->head_dim, .n_ctx = s->seq_stride,
+        .row_base = row_base, .q = s->q, .k_cache = s->k_cache[layer],
+        .v_cache = s->v_cache[layer], .pos = s->pos_in, .out = s->att};
+    return attn_prefill_record(rec, &a, &err);
+}
+
+/* Every layer over n_tok rows of s->x (tokens of one sequence, or one token per sequence). */
+static void layers(struct session *s, struct vkrec *rec, int decode, uint32_t n_tok, uint32_t row0)
+{
+    const struct model *m = s->m;
+    const struct model_hparams *hp = &m->hp;
+    struct kern_kv_write kv = kv_layout(s, n_tok, row0, decode);
+    for (uint32_t l = 0; l < hp->n_layers; l++) {
+        const struct model_layer *L = &m->layers[l];
+        /* attention block */
+        kern_rmsnorm(rec, &s->xb, &s->x, &L->attn_norm.buf, hp->dim, n_tok, hp->rms_eps);
+        project(rec, decode, &s->q, &L->wq, &s->xb, n_tok, &L->bq, NULL);
+        project(rec, decode, &s->k, &L->wk, &s->xb, n_tok, &L->bk, NULL);
+        project(rec, decode, &s->v, &L->wv, &s->xb, n_tok, &L->bv, NULL);
+        kern_rope(rec, &s->q, &s->q, &s->pos_in, &m->rope_tab, &m->rope, n_tok, hp->n_head,
+                  hp->head_dim);
+        kern_kv_write(rec, &s->k_cache[l], &s->v_cache[l], &s->k, &s->v, &s->pos_in, &m->rope_tab,
+                      &m->rope, &kv);
+        attention(s, rec, decode, l, n_tok, row0);
+        project(rec, decode, &s->x, &L->wo, &s->att, n_tok, NULL, &s->x);
+        /* feed-forward block */
+        kern_rmsnorm(rec, &s->xb, &s->x, &L->ffn_norm.buf, hp->dim, n_tok, hp->rms_eps);
+        project(rec, decode, &s->gate, &L->w_gate, &s->xb, n_tok, NULL, NULL);
+        project(rec, decode, &s->up, &L->w_up, &s->xb, n_tok, NULL, NULL);
+        kern_swiglu(rec, &s->gate, &s->gate, &s->up, hp->ffn_dim, n_tok, hp->ffn_dim, hp->ffn_dim);
+        project(rec, decode, &s->x, &L->w_down, &s->gate, n_tok, NULL, &s->x);
+    }
+}
+
+static axvk_status embed(struct session *s, struct vkrec *rec, uint32_t n_tok)
+{
+    const struct dev_mat *e = &s->m->token_embd;
+    struct get_rows_args a = {.wtype = e->type, .rows = e->rows, .k = e->k, .w = &e->w,
+                              .ids = s->ids_in, .n_ids = n_tok, .out = s->x};
+    struct err err = {0};
+    return get_rows_record(rec, &a, &err);
+}
+
+axvk_status forward_record_prefill(struct session *s, struct vkrec *rec, uint32_t seq,
+                                   uint32_t n_tok)
+{
+    const struct model *m = s->m;
+    const struct model_hparams *hp = &m->hp;
+    uint64_t row_bytes = 4ull * hp->dim;
+    embed(s, rec, n_tok);
+    layers(s, rec, 0, n_tok, seq * s->seq_stride);
+    /* only the last token's logits are wanted: norm and project that one row */
+    struct vkbuf last = vkbuf_view(&s->x, (n_tok - 1) * row_bytes, row_bytes);
+    struct vkbuf normed = vkbuf_view(&s->xb, 0, row_bytes);
+    kern_rmsnorm(rec, &normed, &last, &m->output_norm.buf, hp->dim, 1, hp->rms_eps);
+    struct vkbuf one = vkbuf_view(&s->step_logits, 0, 4ull * hp->n_vocab);
+    project(rec, 1, &one, &m->output, &normed, 1, NULL, NULL);
+    struct vkbuf dst = vkbuf_view(&s->logits, 4ull * hp->n_vocab * seq, 4ull * hp->n_vocab);
+    vkrec_copy(rec, &dst, &one, 4ull * hp->n_vocab);
+    return vkrec_err(rec)->status;
+}
+
+axvk_status forward_record_decode(struct session *s, struct vkrec *rec, uint32_t mask)
+{
+    const struct model *m = s->m;
+    const struct model_hparams *hp = &m->hp;
+    uint32_t n_cols = 32 - (uint32_t)__builtin_clz(mask); /* columns 0 .. highest sequence */
+    embed(s, rec, n_cols);
+    layers(s, rec, 1, n_cols, 0);
+    kern_rmsnorm(rec, &s->xb, &s->x, &m->output_norm.buf, hp->dim, n_cols, hp->rms_eps);
+    project(rec, 1, &s->step_logits, &m->output, &s->xb, n_cols, NULL, NULL);
+    /* keep the logits of the stepped sequences only; the others' rows hold unread results */
+    uint64_t row = 4ull * hp->n_vocab;
+    for (uint32_t c = 0; c < n_cols; c++) {
+        if (!(mask & (1u << c)))
+            continue;
+        struct vkbuf src = vkbuf_view(&s->step_logits, c * row, row);
+        struct vkbuf dst = vkbuf_view(&s->logits, c * row, row);
+        vkrec_copy(rec, &dst, &src, row);
+    }
+    return vkrec_err(rec)->status;
+}

@@ -89,7 +89,9 @@ static axvk_status create_logical(struct vkdev *dev, struct err *err)
         .enabledExtensionCount = n_exts,
         .ppEnabledExtensionNames = exts,
     };
+    DRIVER_CALL_BEGIN();
     VkResult r = dev->inst->fn.vkCreateDevice(dev->phys, &create, NULL, &dev->device);
+    DRIVER_CALL_END();
     if (r != VK_SUCCESS) {
         vk_check(r, err, "vkCreateDevice");
         return err_wrap(err, "device %u (%s)", info->index, info->name);
@@ -114,29 +116,12 @@ static axvk_status pick_physical(struct vkdev *dev, const char *select, struct e
     VkPhysicalDevice *phys = NULL;
     struct vkdev_info *list = NULL;
     axvk_status st = vkfeat_parse(getenv("AXVK_DISABLE"), &disabled, err);
-    if (st)
+    if (st || (st = vkinfo_all(dev->inst, disabled, &phys, &list, &count, err)))
         return st;
-    VkResult r = dev->inst->fn.vkEnumeratePhysicalDevices(dev->inst->instance, &count, NULL);
-    if ((st = vk_check(r, err, "vkEnumeratePhysicalDevices")))
-        return st;
-    if (count == 0)
-        return err_set(err, AXVK_ERR_NO_DEVICE, "the Vulkan loader reports no devices");
-    phys = mem_calloc(count, sizeof *phys);
-    list = mem_calloc(count, sizeof *list);
-    if (!phys || !list) {
-        st = err_set(err, AXVK_ERR_OUT_OF_HOST_MEMORY, "choosing a device: out of host memory");
-        goto done;
+    if (!(st = vkdev_select(list, count, select, &chosen, err))) {
+        dev->phys = phys[chosen];
+        dev->info = list[chosen];
     }
-    r = dev->inst->fn.vkEnumeratePhysicalDevices(dev->inst->instance, &count, phys);
-    if (r != VK_INCOMPLETE && (st = vk_check(r, err, "vkEnumeratePhysicalDevices")))
-        goto done;
-    for (uint32_t i = 0; i < count; i++)
-        vkinfo_query(dev->inst, phys[i], i, disabled, &list[i]);
-    if ((st = vkdev_select(list, count, select, &chosen, err)))
-        goto done;
-    dev->phys = phys[chosen];
-    dev->info = list[chosen];
-done:
     mem_free(phys);
     mem_free(list);
     return st;

@@ -334,45 +334,44 @@ int vkinfo_heap_budget(const struct vkdev *dev, uint32_t heap, uint64_t *budget,
     return 1;
 }
 
+axvk_status vkinfo_all(struct vkinst *inst, uint32_t disabled, VkPhysicalDevice **phys,
+                       struct vkdev_info **list, uint32_t *n, struct err *err)
+{
+    VkPhysicalDevice *handles = NULL;
+    uint32_t count = 0;
+    *list = NULL;
+    *n = 0;
+    if (phys)
+        *phys = NULL;
+    axvk_status st = vkinst_devices(inst, &handles, &count, err);
+    if (st)
+        return st;
+    struct vkdev_info *infos = mem_calloc(count, sizeof *infos);
+    if (!infos) {
+        mem_free(handles);
+        return err_set(err, AXVK_ERR_OUT_OF_HOST_MEMORY, "listing devices: out of host memory");
+    }
+    for (uint32_t i = 0; i < count; i++)
+        vkinfo_query(inst, handles[i], i, disabled, &infos[i]);
+    if (phys)
+        *phys = handles;
+    else
+        mem_free(handles);
+    *list = infos;
+    *n = count;
+    return AXVK_OK;
+}
+
 axvk_status vkdev_list(struct vkdev_info **out, uint32_t *n, struct err *err)
 {
     *out = NULL;
     *n = 0;
     struct vkinst *inst = NULL;
-    VkPhysicalDevice *phys = NULL;
-    struct vkdev_info *list = NULL;
-    uint32_t disabled = 0, count = 0;
-    axvk_status st;
-    if ((st = vkfeat_parse(getenv("AXVK_DISABLE"), &disabled, err)))
+    uint32_t disabled = 0;
+    axvk_status st = vkfeat_parse(getenv("AXVK_DISABLE"), &disabled, err);
+    if (st || (st = vkinst_create(&inst, err)))
         return st;
-    if ((st = vkinst_create(&inst, err)))
-        return st;
-    VkResult r = inst->fn.vkEnumeratePhysicalDevices(inst->instance, &count, NULL);
-    if ((st = vk_check(r, err, "vkEnumeratePhysicalDevices")))
-        goto fail;
-    if (count == 0) {
-        st = err_set(err, AXVK_ERR_NO_DEVICE, "the Vulkan loader reports no devices");
-        goto fail;
-    }
-    phys = mem_calloc(count, sizeof *phys);
-    list = mem_calloc(count, sizeof *list);
-    if (!phys || !list) {
-        st = err_set(err, AXVK_ERR_OUT_OF_HOST_MEMORY, "listing devices: out of host memory");
-        goto fail;
-    }
-    r = inst->fn.vkEnumeratePhysicalDevices(inst->instance, &count, phys);
-    if (r != VK_INCOMPLETE && (st = vk_check(r, err, "vkEnumeratePhysicalDevices")))
-        goto fail;
-    for (uint32_t i = 0; i < count; i++)
-        vkinfo_query(inst, phys[i], i, disabled, &list[i]);
-    mem_free(phys);
-    vkinst_destroy(inst);
-    *out = list;
-    *n = count;
-    return AXVK_OK;
-fail:
-    mem_free(phys);
-    mem_free(list);
+    st = vkinfo_all(inst, disabled, NULL, out, n, err);
     vkinst_destroy(inst);
     return st;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "vk/internal.h"
 
 static atomic_uint_least64_t validation_errors;
 
@@ -252,7 +253,9 @@ axvk_status vkinst_create(struct vkinst **out, struct err *err)
         .enabledExtensionCount = n_exts,
         .ppEnabledExtensionNames = exts,
     };
+    DRIVER_CALL_BEGIN();
     VkResult r = inst->g.vkCreateInstance(&info, NULL, &inst->instance);
+    DRIVER_CALL_END();
     if (r == VK_ERROR_INCOMPATIBLE_DRIVER) {
         st = err_set(err, AXVK_ERR_NO_VULKAN, "the Vulkan loader found no driver (%s)",
                      vk_result_str(r));
@@ -276,6 +279,33 @@ axvk_status vkinst_create(struct vkinst **out, struct err *err)
 fail:
     vkinst_destroy(inst);
     return st;
+}
+
+axvk_status vkinst_devices(struct vkinst *inst, VkPhysicalDevice **out, uint32_t *n,
+                           struct err *err)
+{
+    *out = NULL;
+    *n = 0;
+    uint32_t count = 0;
+    DRIVER_CALL_BEGIN();
+    VkResult r = inst->fn.vkEnumeratePhysicalDevices(inst->instance, &count, NULL);
+    DRIVER_CALL_END();
+    axvk_status st = vk_check(r, err, "vkEnumeratePhysicalDevices");
+    if (st)
+        return st;
+    if (count == 0)
+        return err_set(err, AXVK_ERR_NO_DEVICE, "the Vulkan loader reports no devices");
+    VkPhysicalDevice *phys = mem_calloc(count, sizeof *phys);
+    if (!phys)
+        return err_set(err, AXVK_ERR_OUT_OF_HOST_MEMORY, "listing devices: out of host memory");
+    r = inst->fn.vkEnumeratePhysicalDevices(inst->instance, &count, phys);
+    if (r != VK_INCOMPLETE && (st = vk_check(r, err, "vkEnumeratePhysicalDevices"))) {
+        mem_free(phys);
+        return st;
+    }
+    *out = phys;
+    *n = count;
+    return AXVK_OK;
 }
 
 void vkinst_destroy(struct vkinst *inst)

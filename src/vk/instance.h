@@ -24,6 +24,10 @@ struct vkinst {
 axvk_status vkinst_create(struct vkinst **out, struct err *err);
 void vkinst_destroy(struct vkinst *inst);
 
+/* The instance's physical devices (*out freed with mem_free). AXVK_ERR_NO_DEVICE when none. */
+axvk_status vkinst_devices(struct vkinst *inst, VkPhysicalDevice **out, uint32_t *n,
+                           struct err *err);
+
 /* Validation messages of error severity seen by this process so far, over every instance
  * (each is also printed on stderr). Tests assert it is still 0 at their end. */
 uint64_t vkdev_validation_errors(void);

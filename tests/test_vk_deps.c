@@ -172,20 +172,21 @@ static void test_select_by_index_name_and_env(void **state)
 static void test_spirv_reflection_finds_read_and_written_bindings(void **state)
 {
     (void)state;
-    uint32_t n = 0, rd = 0, wr = 0;
+    struct vkspv_info info;
     struct err err = {0};
     const struct vkkernel *copy = kern_get(KERNEL_copy);
     assert_non_null(copy);
     assert_string_equal(copy->name, "copy");
-    assert_int_equal(vkspv_bindings(copy->spv, copy->spv_size, &n, &rd, &wr, &err), AXVK_OK);
-    assert_int_equal(n, 2);
-    assert_int_equal(rd, 1u << 0); /* src is readonly, dst writeonly, each through two views */
-    assert_int_equal(wr, 1u << 1);
+    assert_int_equal(vkspv_reflect(copy->spv, copy->spv_size, &info, &err), AXVK_OK);
+    assert_int_equal(info.n_bindings, 2);
+    assert_int_equal(info.read_mask, 1u << 0); /* src readonly, dst writeonly, each two views */
+    assert_int_equal(info.write_mask, 1u << 1);
+    assert_int_equal(info.wg_spec, 1);
     const struct vkkernel *add = kern_get(KERNEL_vec_add);
-    assert_int_equal(vkspv_bindings(add->spv, add->spv_size, &n, &rd, &wr, &err), AXVK_OK);
-    assert_int_equal(n, 3);
-    assert_int_equal(rd, 3u);
-    assert_int_equal(wr, 4u);
+    assert_int_equal(vkspv_reflect(add->spv, add->spv_size, &info, &err), AXVK_OK);
+    assert_int_equal(info.n_bindings, 3);
+    assert_int_equal(info.read_mask, 3u);
+    assert_int_equal(info.write_mask, 4u);
     assert_int_equal(add->n_bindings, 3);
     assert_int_equal(add->push_size, 4);
     /* an instruction running past the end, or of length zero, is refused, not followed */
@@ -193,14 +194,28 @@ static void test_spirv_reflection_finds_read_and_written_bindings(void **state)
     assert_non_null(bad);
     memcpy(bad, add->spv, add->spv_size);
     bad[5] = (0xffffu << 16) | (bad[5] & 0xffff);
-    assert_int_equal(vkspv_bindings(bad, add->spv_size, &n, &rd, &wr, &err), AXVK_ERR_INVALID_ARGUMENT);
+    assert_int_equal(vkspv_reflect(bad, add->spv_size, &info, &err), AXVK_ERR_INVALID_ARGUMENT);
     assert_non_null(strstr(err.msg, "truncated"));
     bad[5] &= 0xffff;
-    assert_int_equal(vkspv_bindings(bad, add->spv_size, &n, &rd, &wr, &err), AXVK_ERR_INVALID_ARGUMENT);
+    assert_int_equal(vkspv_reflect(bad, add->spv_size, &info, &err), AXVK_ERR_INVALID_ARGUMENT);
     free(bad);
     uint32_t junk[8] = {0x12345678u, 1, 2, 3, 4, 5, 6, 7};
-    assert_int_equal(vkspv_bindings(junk, sizeof junk, &n, &rd, &wr, &err), AXVK_ERR_INVALID_ARGUMENT);
+    assert_int_equal(vkspv_reflect(junk, sizeof junk, &info, &err), AXVK_ERR_INVALID_ARGUMENT);
     assert_null(kern_get(KERNEL_COUNT));
+}
+
+static void test_spirv_reflection_reads_a_fixed_workgroup_size(void **state)
+{
+    (void)state;
+    /* a hand-made module: header, OpExecutionMode %4 LocalSize 64 2 1, nothing else */
+    uint32_t spv[] = {0x07230203u, 0x00010500u, 0, 8, 0, (6u << 16) | 16u, 4, 17, 64, 2, 1};
+    struct vkspv_info info;
+    struct err err = {0};
+    assert_int_equal(vkspv_reflect(spv, sizeof spv, &info, &err), AXVK_OK);
+    assert_int_equal(info.wg_spec, 0);
+    assert_int_equal(info.local_size[0], 64);
+    assert_int_equal(info.local_size[1], 2);
+    assert_int_equal(info.n_bindings, 0);
 }
 
 static void test_group_split_stays_within_device_grid(void **state)
@@ -242,6 +257,7 @@ int main(void)
         cmocka_unit_test(test_select_prefers_discrete_then_integrated),
         cmocka_unit_test(test_select_by_index_name_and_env),
         cmocka_unit_test(test_spirv_reflection_finds_read_and_written_bindings),
+        cmocka_unit_test(test_spirv_reflection_reads_a_fixed_workgroup_size),
         cmocka_unit_test(test_group_split_stays_within_device_grid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,6 +17,9 @@
 
 enum {
     SPV_MAGIC = 0x07230203,
+    OP_EXECUTION_MODE = 16,
+    MODE_LOCAL_SIZE = 17,
+    DEC_SPEC_ID = 1,
     OP_TYPE_STRUCT = 30,
     OP_TYPE_POINTER = 32,
     OP_VARIABLE = 59,
@@ -41,10 +44,12 @@ struct spv_id {
     uint32_t type;        /* variable: its pointer type */
 };
 
-axvk_status vkspv_bindings(const uint32_t *spv, size_t bytes, uint32_t *n_bindings,
-                           uint32_t *read_mask, uint32_t *write_mask, struct err *err)
+axvk_status vkspv_reflect(const uint32_t *spv, size_t bytes, struct vkspv_info *out,
+                          struct err *err)
 {
-    *n_bindings = *read_mask = *write_mask = 0;
+    memset(out, 0, sizeof *out);
+    uint32_t *n_bindings = &out->n_bindings, *read_mask = &out->read_mask;
+    uint32_t *write_mask = &out->write_mask;
     if (bytes < 20 || bytes % 4 || spv[0] != SPV_MAGIC)
         return err_set(err, AXVK_ERR_INVALID_ARGUMENT, "not a SPIR-V module (%zu bytes)", bytes);
     size_t n_words = bytes / 4;
@@ -63,9 +68,13 @@ axvk_status vkspv_bindings(const uint32_t *spv, size_t bytes, uint32_t *n_bindin
         }
         const uint32_t *w = spv + at;
         /* ids index `ids`, so each is checked against the bound first */
-        if (op == OP_DECORATE && len >= 3 && w[1] < bound) {
+        if (op == OP_EXECUTION_MODE && len >= 6 && w[2] == MODE_LOCAL_SIZE) {
+            memcpy(out->local_size, w + 3, sizeof out->local_size);
+        } else if (op == OP_DECORATE && len >= 3 && w[1] < bound) {
             struct spv_id *t = &ids[w[1]];
-            if (w[2] == DEC_BINDING && len >= 4)
+            if (w[2] == DEC_SPEC_ID && len >= 4 && w[3] == 0)
+                out->wg_spec = 1;
+            else if (w[2] == DEC_BINDING && len >= 4)
                 t->binding = w[3] + 1;
             else if (w[2] == DEC_DESCRIPTOR_SET && len >= 4)
                 t->set = w[3];
@@ -367,10 +376,16 @@ static axvk_status subgroup_setup(const struct vkdev *dev, struct vkpipe *p,
 static axvk_status pipe_create(struct vkdev *dev, struct vkpipe *p, struct err *err)
 {
     const struct vkkernel *k = p->kernel;
-    uint32_t n_bind = 0;
-    axvk_status st = vkspv_bindings(k->spv, k->spv_size, &n_bind, &p->read_mask, &p->write_mask, err);
+    struct vkspv_info spv;
+    axvk_status st = vkspv_reflect(k->spv, k->spv_size, &spv, err);
     if (st)
         return err_wrap(err, "kernel %s", k->name);
+    uint32_t n_bind = spv.n_bindings;
+    p->read_mask = spv.read_mask;
+    p->write_mask = spv.write_mask;
+    /* a shader with a fixed local_size_x ignores constant 0: report the width it really has */
+    if (!spv.wg_spec && spv.local_size[0])
+        p->wg_size = spv.local_size[0];
     if (n_bind > k->n_bindings || k->n_bindings > VKPIPE_MAX_BINDINGS)
         return err_set(err, AXVK_ERR_INVALID_ARGUMENT, "kernel %s: registered with %u bindings, "
                        "shader uses %u", k->name, k->n_bindings, n_bind);

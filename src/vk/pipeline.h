@@ -38,7 +38,7 @@ struct vkspec {
 struct vkpipe {
     const struct vkkernel *kernel;
     struct vkspec spec;       /* as asked */
-    uint32_t wg_size;         /* as resolved */
+    uint32_t wg_size;         /* as resolved: the spec's, or the shader's fixed local_size_x */
     uint32_t subgroup_size;   /* the value of constant 1 */
     uint32_t read_mask;       /* bit b: binding b may be read (from the SPIR-V's NonWritable) */
     uint32_t write_mask;      /* bit b: binding b may be written */
@@ -55,9 +55,16 @@ axvk_status vkpipe_get(struct vkdev *dev, const struct vkkernel *k, const struct
 /* The workgroup size a spec resolves to on dev (what ceil-divisions of work should use). */
 uint32_t vkspec_wg_size(const struct vkdev *dev, const struct vkspec *spec);
 
-/* Reads which descriptor bindings (set 0) a SPIR-V module declares and how it may access them. */
-axvk_status vkspv_bindings(const uint32_t *spv, size_t bytes, uint32_t *n_bindings,
-                           uint32_t *read_mask, uint32_t *write_mask, struct err *err);
+/* What pipeline creation reads from a kernel's SPIR-V. */
+struct vkspv_info {
+    uint32_t n_bindings;    /* highest storage-buffer binding of set 0, plus one */
+    uint32_t read_mask;     /* bindings not declared writeonly */
+    uint32_t write_mask;    /* bindings not declared readonly */
+    uint32_t wg_spec;       /* 1: the workgroup width is specialization constant 0 */
+    uint32_t local_size[3]; /* the LocalSize execution mode (the fixed size, or the default) */
+};
+axvk_status vkspv_reflect(const uint32_t *spv, size_t bytes, struct vkspv_info *out,
+                          struct err *err);
 
 /* File the device's pipeline cache is kept in: $XDG_CACHE_HOME/axvk (else ~/.cache/axvk)/
  * pipelines-<device uuid>-<driver version>.bin. NULL when neither variable is set. */

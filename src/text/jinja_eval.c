@@ -58,6 +58,7 @@ static void frame_free(struct jframe *f)
 
 struct jv jinja_lookup(const struct jctx *ctx, const char *name, size_t len)
 {
+    /* innermost scope first; globals only when no template variable shadows them */
     for (const struct jframe *f = ctx->top; f; f = f->parent)
         for (size_t i = f->n; i-- > 0;)
             if (f->vars[i].len == len && !memcmp(f->vars[i].name, name, len))
@@ -71,8 +72,8 @@ axvk_status jinja_iterate(struct jctx *ctx, struct jv v, struct jv *out)
     axvk_status st = AXVK_OK;
     *out = jv_undef();
     switch (v.type) {
-    case JV_LIST: *out = jv_ref(v); return AXVK_OK;
-    case JV_UNDEF: return jv_new_list(out, 0, false, ctx->err);
+    case JV_LIST: *out = jv_ref(v); return AXVK_OK; /* lists never change, so sharing is safe */
+    case JV_UNDEF: return jv_new_list(out, 0, false, ctx->err); /* jinja2's Undefined iterates as empty */
     case JV_DICT:
         st = jv_new_list(out, v.u.d->n, false, ctx->err);
         for (size_t e = 0; !st && e < v.u.d->n; e++)
@@ -101,7 +102,7 @@ axvk_status jinja_iterate(struct jctx *ctx, struct jv v, struct jv *out)
 axvk_status jinja_bind(struct jctx *ctx, const char *fname, const struct jargs *args, const char *const *params,
                        size_t nparams, struct jv *slots, uint32_t *given)
 {
-    *given = 0;
+    *given = 0; /* nparams is a builtin's (at most a handful), so 32 bits are plenty */
     for (size_t i = 0; i < nparams; i++)
         slots[i] = jv_undef();
     if (args->npos > nparams)
@@ -162,6 +163,7 @@ static axvk_status assign(struct jctx *ctx, struct jframe *f, const struct jnode
         }
         return jv_dict_set(ns, key, value, ctx->err);
     }
+    /* tuple target: any iterable of exactly that many items, as Python unpacks */
     struct jv items;
     axvk_status st = jinja_iterate(ctx, value, &items);
     size_t want = 0;
@@ -192,6 +194,7 @@ static axvk_status loop_items(struct jctx *ctx, const struct jnode *n, struct jv
     jv_unref(it);
     if (st || !n->e)
         return st;
+    /* jinja2 filters before iterating, so loop.length and loop.last count kept items only */
     struct jframe f = {.parent = ctx->top};
     if ((st = jv_new_list(&keep, 0, false, ctx->err)))
         goto done;
@@ -219,7 +222,7 @@ static axvk_status exec_for(struct jctx *ctx, const struct jnode *n)
     axvk_status st = loop_items(ctx, n, &items);
     if (st)
         return st;
-    if (!items.u.l->n) {
+    if (!items.u.l->n) { /* {% else %} runs only when nothing was iterated */
         st = exec_body(ctx, n->d);
         goto done;
     }
@@ -233,6 +236,7 @@ static axvk_status exec_for(struct jctx *ctx, const struct jnode *n)
             (st = jinja_frame_set(ctx, &f, "loop", 4, jv_ref(loop))))
             break;
         st = exec_body(ctx, n->c);
+        /* exec_body stops at a pending break/continue; only this loop consumes it */
         if (ctx->ctl == CTL_BREAK) {
             ctx->ctl = CTL_NONE;
             break;
@@ -250,6 +254,7 @@ done:
 axvk_status jinja_call_macro(struct jctx *ctx, struct jv macro, const struct jargs *args, struct jv *out)
 {
     const struct jnode *m = macro.u.macro;
+    /* a call sees its parameters and the template's top level, not the caller's locals */
     struct jframe f = {.parent = ctx->root}, *saved_top = ctx->top;
     size_t nparams = 0;
     uint64_t bound = 0;
@@ -305,6 +310,7 @@ static axvk_status exec_filter_block(struct jctx *ctx, const struct jnode *n)
 {
     struct jv v;
     axvk_status st = capture(ctx, n->b, &v);
+    /* the body's text goes through the chain left to right, as `text|f1|f2` would */
     for (const struct jnode *f = n->a; !st && f; f = f->next) {
         struct jv next;
         st = jinja_filter_node(ctx, f, v, &next);
@@ -321,6 +327,7 @@ static axvk_status exec_with(struct jctx *ctx, const struct jnode *n)
 {
     struct jframe f = {.parent = ctx->top};
     axvk_status st = AXVK_OK;
+    /* values are computed in the outer scope, then visible only inside the block */
     for (const struct jnode *set = n->a; !st && set; set = set->next) {
         struct jv v;
         if (!(st = jinja_eval(ctx, set->b, &v)))
@@ -361,7 +368,7 @@ static axvk_status exec_node(struct jctx *ctx, const struct jnode *n)
         if ((st = capture(ctx, n->b, &v)))
             return st;
         return assign(ctx, ctx->top, n->a, v);
-    case JN_MACRO:
+    case JN_MACRO: /* defining binds the name; the body runs at each call */
         return jinja_frame_set(ctx, ctx->top, n->name, n->name_len, (struct jv){.type = JV_MACRO, .u.macro = n});
     case JN_BREAK: ctx->ctl = CTL_BREAK; return AXVK_OK;
     case JN_CONTINUE: ctx->ctl = CTL_CONTINUE; return AXVK_OK;
@@ -386,6 +393,7 @@ static axvk_status exec_body(struct jctx *ctx, const struct jnode *n)
         ctx->depth--;
         ctx->at = saved;
         if (st) {
+            /* errors from below (out of memory, limits) get the innermost statement's position */
             if (!ctx->located) {
                 err_wrap(ctx->err, "line %u, column %u", n->line, n->col);
                 ctx->located = true;

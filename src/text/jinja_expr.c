@@ -122,6 +122,8 @@ static axvk_status int_pow(struct jctx *ctx, int64_t base, int64_t e, struct jv 
     return AXVK_OK;
 }
 
+/* Binary operators. Bools count as ints, int results that overflow 64 bits are errors (Python
+ * would grow them), / always gives a float, and + joins only values of one kind. */
 static axvk_status arith(struct jctx *ctx, const struct jnode *n, struct jv a, struct jv b, struct jv *out)
 {
     static const char *const names[] = {[OP_ADD] = "+", [OP_SUB] = "-", [OP_MUL] = "*", [OP_DIV] = "/",
@@ -302,6 +304,8 @@ static axvk_status loop_attr(struct jctx *ctx, const struct jloop *lp, const cha
     return AXVK_OK;
 }
 
+/* `obj.name`: a dict key, a namespace attribute or a loop field; anything else is undefined.
+ * Methods are not values here: calls resolve them in eval_call. */
 axvk_status jinja_getattr(struct jctx *ctx, struct jv obj, const char *name, size_t len, struct jv *out)
 {
     const struct jv *v;
@@ -318,6 +322,7 @@ axvk_status jinja_getattr(struct jctx *ctx, struct jv obj, const char *name, siz
     }
 }
 
+/* `obj[key]`: negative indices count from the end; out of range or missing is undefined. */
 axvk_status jinja_getitem(struct jctx *ctx, struct jv obj, struct jv key, struct jv *out)
 {
     int64_t i;
@@ -496,6 +501,7 @@ static void free_args(struct jargs *a)
     *a = (struct jargs){0};
 }
 
+/* Evaluates call arguments in order; on failure nothing is left to free. */
 static axvk_status eval_args(struct jctx *ctx, const struct jnode *first, struct jargs *a)
 {
     size_t npos = 0, nkw = 0;
@@ -538,6 +544,8 @@ static axvk_status call_value(struct jctx *ctx, const struct jnode *callee, stru
     return jinja_fail(ctx, "'%s' object is not callable", jv_type_name(fn));
 }
 
+/* `a.b(...)` is a method call when a's type has method b (str, dict, loop); otherwise, like
+ * `f(...)`, the callee must evaluate to a macro or a global function. */
 static axvk_status eval_call(struct jctx *ctx, const struct jnode *n, struct jv *out)
 {
     struct jv obj = jv_undef(), fn = jv_undef();
@@ -717,6 +725,7 @@ static axvk_status eval_node(struct jctx *ctx, const struct jnode *n, struct jv 
     return st;
 }
 
+/* Every expression passes here: depth and step limits, cost accounting, error positions. */
 axvk_status jinja_eval(struct jctx *ctx, const struct jnode *n, struct jv *out)
 {
     const struct jnode *saved = ctx->at;

@@ -12,6 +12,7 @@
 #include "text/jinja_filter.h"
 #include "text/jinja_json.h"
 
+/* join(d="", attribute=None): str() of each item, so numbers join too. */
 static axvk_status f_join(struct jctx *ctx, struct jv in, const struct jargs *a, struct jv *out)
 {
     BIND("join", "d", "attribute");
@@ -78,6 +79,7 @@ static axvk_status f_tojson(struct jctx *ctx, struct jv in, const struct jargs *
     return jbuf_take(&b, out);
 }
 
+/* default(value, default_value="", boolean=False): only undefined is replaced unless boolean. */
 static axvk_status f_default(struct jctx *ctx, struct jv in, const struct jargs *a, struct jv *out)
 {
     BIND("default", "default_value", "boolean");
@@ -91,6 +93,7 @@ static axvk_status f_default(struct jctx *ctx, struct jv in, const struct jargs 
     return st;
 }
 
+/* length / count: code points for strings; 0 for undefined, which jinja2 gives a length. */
 static axvk_status f_length(struct jctx *ctx, struct jv in, const struct jargs *a, struct jv *out)
 {
     BIND0("length");
@@ -123,6 +126,7 @@ static axvk_status f_last(struct jctx *ctx, struct jv in, const struct jargs *a,
     return f_first_last(ctx, in, a, true, out);
 }
 
+/* list: a tuple becomes a list; a list is returned itself, since lists never change. */
 static axvk_status f_list(struct jctx *ctx, struct jv in, const struct jargs *a, struct jv *out)
 {
     BIND0("list");
@@ -150,6 +154,7 @@ static axvk_status f_items(struct jctx *ctx, struct jv in, const struct jargs *a
     return jinja_method_call(ctx, in, "items", 5, a, out, &(bool){false});
 }
 
+/* reverse: strings by code point, everything iterable as a new list. */
 static axvk_status f_reverse(struct jctx *ctx, struct jv in, const struct jargs *a, struct jv *out)
 {
     BIND0("reverse");
@@ -294,6 +299,7 @@ static bool parse_int(const char *s, int base, int64_t *out)
     return true;
 }
 
+/* int(default=0, base=10): jinja2 tries int(s, base), then int(float(s)), then the default. */
 static axvk_status f_int(struct jctx *ctx, struct jv in, const struct jargs *a, struct jv *out)
 {
     BIND("int", "default", "base");
@@ -345,6 +351,7 @@ static axvk_status f_abs(struct jctx *ctx, struct jv in, const struct jargs *a, 
     return st;
 }
 
+/* round(precision=0, method="common"): an int stays an int; floor and ceil give floats. */
 static axvk_status f_round(struct jctx *ctx, struct jv in, const struct jargs *a, struct jv *out)
 {
     BIND("round", "precision", "method");
@@ -432,6 +439,7 @@ done:
     return jbuf_take(&b, out);
 }
 
+/* escape / e: the five characters markupsafe replaces, with its entity spellings. */
 static axvk_status f_escape(struct jctx *ctx, struct jv in, const struct jargs *a, struct jv *out)
 {
     BIND0("escape");
@@ -473,6 +481,7 @@ static axvk_status f_attr(struct jctx *ctx, struct jv in, const struct jargs *a,
     return jinja_getattr(ctx, in, p[0].u.s->s, p[0].u.s->len, out);
 }
 
+/* wordcount: runs of what Python's regex \w matches (letters, digits, underscore). */
 static axvk_status f_wordcount(struct jctx *ctx, struct jv in, const struct jargs *a, struct jv *out)
 {
     BIND0("wordcount");
@@ -495,6 +504,7 @@ static axvk_status f_wordcount(struct jctx *ctx, struct jv in, const struct jarg
     return st;
 }
 
+/* By name; the parser stores an entry's index in JN_FILTER nodes. */
 static const struct {
     const char *name;
     filter_fn fn;

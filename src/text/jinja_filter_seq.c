@@ -20,6 +20,7 @@ axvk_status filter_key_of(struct jctx *ctx, struct jv item, struct jv attribute,
     return st;
 }
 
+/* a < b for sorting (b < a when reversed); records the first incomparable pair as the error. */
 static bool key_less(struct jctx *ctx, struct jv a, struct jv b, bool reverse, bool *failed)
 {
     int cmp;
@@ -74,6 +75,7 @@ static axvk_status keyed_items(struct jctx *ctx, struct jv in, struct jv attribu
     return st;
 }
 
+/* Releases keys[0..n) (some may still be undefined after a failure). */
 static void free_keys(struct jv *keys, size_t n)
 {
     for (size_t i = 0; keys && i < n; i++)
@@ -81,6 +83,7 @@ static void free_keys(struct jv *keys, size_t n)
     mem_free(keys);
 }
 
+/* sort(reverse=False, case_sensitive=False, attribute=None) */
 axvk_status filter_sort(struct jctx *ctx, struct jv in, const struct jargs *a, struct jv *out)
 {
     BIND("sort", "reverse", "case_sensitive", "attribute");
@@ -103,6 +106,7 @@ done:
     return st;
 }
 
+/* dictsort(case_sensitive=False, by="key", reverse=False): (key, value) tuples in order. */
 axvk_status filter_dictsort(struct jctx *ctx, struct jv in, const struct jargs *a, struct jv *out)
 {
     BIND("dictsort", "case_sensitive", "by", "reverse");
@@ -136,6 +140,8 @@ done:
     return st;
 }
 
+/* unique(case_sensitive=False, attribute=None): first occurrences, in order (quadratic: the
+ * keys may be unhashable, and template lists are short). */
 axvk_status filter_unique(struct jctx *ctx, struct jv in, const struct jargs *a, struct jv *out)
 {
     BIND("unique", "case_sensitive", "attribute");
@@ -186,6 +192,7 @@ axvk_status filter_min(struct jctx *ctx, struct jv in, const struct jargs *a, st
     return extreme(ctx, in, a, false, out);
 }
 
+/* sum(attribute=None, start=0): ints stay exact until a float joins. */
 axvk_status filter_sum(struct jctx *ctx, struct jv in, const struct jargs *a, struct jv *out)
 {
     BIND("sum", "attribute", "start");
@@ -221,6 +228,7 @@ axvk_status filter_sum(struct jctx *ctx, struct jv in, const struct jargs *a, st
     return st;
 }
 
+/* map(attribute="a.b", default=...) picks a field; map("filter", args...) applies a filter. */
 axvk_status filter_map(struct jctx *ctx, struct jv in, const struct jargs *a, struct jv *out)
 {
     struct jv items, attribute = jv_undef(), dflt = jv_undef();

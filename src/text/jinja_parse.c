@@ -15,6 +15,7 @@ static const char *const ends_endif[] = {"endif", NULL};
 static const char *const ends_for[] = {"else", "endfor", NULL};
 static const char *const ends_endfor[] = {"endfor", NULL};
 
+/* An elif becomes a nested JN_IF in the else branch; all of them share one endif. */
 static struct jnode *parse_if(struct jparser *p, const struct jtok *tag)
 {
     struct jnode *n = jp_node(p, JN_IF, tag);
@@ -43,6 +44,7 @@ static struct jnode *parse_if(struct jparser *p, const struct jtok *tag)
     return jp_expect(p, TK_BLOCK_END, "'%}'") ? NULL : n;
 }
 
+/* `for target in iterable [if cond] [recursive]`; recursive loops (loop(...)) are refused. */
 static struct jnode *parse_for(struct jparser *p, const struct jtok *tag)
 {
     struct jnode *n = jp_node(p, JN_FOR, tag);
@@ -116,6 +118,7 @@ static struct jnode *parse_set(struct jparser *p, const struct jtok *tag)
     return jp_expect(p, TK_BLOCK_END, "'%}'") ? NULL : n;
 }
 
+/* `macro name(a, b=default)`: parameters with defaults come last, as in Python. */
 static struct jnode *parse_macro(struct jparser *p, const struct jtok *tag)
 {
     static const char *const ends[] = {"endmacro", NULL};

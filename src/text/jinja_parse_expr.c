@@ -84,6 +84,7 @@ bool jp_enter(struct jparser *p)
 /* Arguments of a call, filter or test after '(': positional, then name=value. */
 static struct jnode *parse_args(struct jparser *p, bool *ok)
 {
+    /* *ok tells an empty argument list (NULL) from a failure */
     struct jnode *first = NULL, **tail = &first;
     bool kw_seen = false;
     *ok = false;
@@ -194,6 +195,8 @@ static struct jnode *parse_subscript(struct jparser *p, struct jnode *obj)
     return n;
 }
 
+/* jinja2 binds `.`, `[]` and calls tighter than filters: `x|first.name` is a syntax error, not
+ * (x|first).name, and `-x|abs` filters the negation. */
 static struct jnode *parse_postfix(struct jparser *p, struct jnode *n)
 {
     while (n) {
@@ -237,6 +240,8 @@ struct jnode *jp_filter(struct jparser *p, struct jnode *obj)
     return n;
 }
 
+/* `x is [not] name`, `x is name(args)` or `x is name arg` (one bare argument, which may not
+ * start with else/or/and so that `a is defined and b` still parses). */
 static struct jnode *parse_test(struct jparser *p, struct jnode *obj)
 {
     jp_advance(p); /* 'is' */
@@ -331,6 +336,8 @@ static struct jnode *parse_list_items(struct jparser *p, enum jnode_kind kind, e
     return n;
 }
 
+/* Literals, names, parenthesised expressions or tuples, list and dict displays. true/false/none
+ * are names to the lexer; jinja2 also accepts their Python spellings. */
 static struct jnode *parse_primary(struct jparser *p)
 {
     const struct jtok *t = jp_cur(p);
@@ -397,6 +404,7 @@ static struct jnode *parse_primary(struct jparser *p)
     return n;
 }
 
+/* Unary minus applies to a bare operand, so `-2 ** 2` is (-2) ** 2 = 4 as in jinja2 (not Python). */
 static struct jnode *parse_unary(struct jparser *p, bool with_filter)
 {
     const struct jtok *t = jp_cur(p);
@@ -478,6 +486,7 @@ static struct jnode *parse_math1(struct jparser *p)
     return n;
 }
 
+/* `a < b < c` keeps every operand in one JN_COMPARE so each is evaluated once, as Python does. */
 static struct jnode *parse_compare(struct jparser *p)
 {
     struct jnode *first = parse_math1(p);
@@ -550,6 +559,8 @@ static struct jnode *parse_or(struct jparser *p)
     return n;
 }
 
+/* `x if cond else y`; without else the value is undefined when cond is false. for-loop iterables
+ * are parsed without it so that `for x in xs if cond` keeps its filter. */
 struct jnode *jp_expr(struct jparser *p, bool with_condexpr)
 {
     if (!jp_enter(p))

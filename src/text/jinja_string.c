@@ -9,6 +9,7 @@
 #include "base/alloc.h"
 #include "text/jinja_eval.h"
 
+/* Letters that have case (Lu, Ll, Lt): what str.title() treats as word characters. */
 static bool is_cased(uint32_t cp)
 {
     utf8proc_category_t c = utf8proc_category((utf8proc_int32_t)cp);
@@ -54,6 +55,7 @@ axvk_status jinja_str_case(struct jctx *ctx, struct jv s, enum jcase mode, struc
     return jbuf_take(&b, out);
 }
 
+/* strip's character set: whitespace when no string was given. */
 static bool in_chars(uint32_t cp, struct jv chars)
 {
     if (chars.type != JV_STR)
@@ -175,6 +177,7 @@ axvk_status jinja_str_splitlines(struct jctx *ctx, struct jv s, bool keepends, s
     return st;
 }
 
+/* Appends a new string s[0..n) to a list. */
 static axvk_status push_str(struct jctx *ctx, struct jv list, const char *s, size_t n)
 {
     struct jv v;
@@ -267,6 +270,7 @@ static int64_t cp_index(const struct jstr *s, size_t at)
     return s->ncp == s->len ? (int64_t)at : (int64_t)jv_utf8_count(s->s, at);
 }
 
+/* startswith / endswith for one affix. */
 static bool starts_or_ends(struct jv s, struct jv affix, bool end)
 {
     size_t n = s.u.s->len, an = affix.u.s->len;
@@ -298,6 +302,8 @@ static bool all_chars(struct jv s, int kind)
     return kind == 'l' || kind == 'u' ? any_cased : true;
 }
 
+/* Methods templates call on strings; *found stays false for other names so that the caller can
+ * report "no method". Arguments bind by Python's parameter names. */
 axvk_status jinja_str_method(struct jctx *ctx, struct jv s, const char *name, size_t len, const struct jargs *args,
                              struct jv *out, bool *found)
 {

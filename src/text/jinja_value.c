@@ -198,6 +198,7 @@ static uint64_t hash_bytes(const char *s, size_t len)
     return h;
 }
 
+/* Keys that compare equal must hash equal: 1, 1.0 and True are one key, as in Python. */
 static uint64_t hash_key(struct jv k)
 {
     if (k.type == JV_STR)
@@ -218,6 +219,7 @@ static uint64_t hash_key(struct jv k)
     return ((uint64_t)i * 0x9e3779b97f4a7c15ull) ^ (uint64_t)i >> 29;
 }
 
+/* Rebuilds the open-addressing index at twice the entry count or more (load <= 1/2). */
 static axvk_status dict_reindex(struct jdict *d, struct err *err)
 {
     size_t nslots = 16;
@@ -334,6 +336,7 @@ void jv_dict_clear(struct jdict *d)
     d->nslots = 0;
 }
 
+/* Python truthiness; undefined is false, namespaces, loops and callables are true. */
 bool jv_truthy(struct jv v)
 {
     switch (v.type) {
@@ -359,6 +362,8 @@ double jv_to_double(struct jv v)
     return v.type == JV_FLOAT ? v.u.f : v.type == JV_INT ? (double)v.u.i : v.type == JV_BOOL ? v.u.b : 0;
 }
 
+/* Python ==: numbers by value across types, lists and tuples never equal each other, dicts
+ * regardless of order, namespaces and loops by identity. */
 static bool equal_at(struct jv a, struct jv b, int depth)
 {
     if (depth > JV_MAX_DEPTH)

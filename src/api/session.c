@@ -237,7 +237,7 @@ axvk_status axvk_generate(axvk_session *session, uint32_t seq, const int32_t *pr
         st = stop_create(&stops, desc->stop, desc->n_stop, &ctx->err);
     double t1 = now_ms();
     r.prompt_ms = t1 - t0;
-    while (!st && (!desc->max_tokens || r.n_generated < desc->max_tokens)) {
+    while (!st) {
         int32_t id;
         if ((st = axvk_session_sample(session, &seq, 1, &desc->sampling, &id)))
             break;
@@ -252,8 +252,8 @@ axvk_status axvk_generate(axvk_session *session, uint32_t seq, const int32_t *pr
             break;
         if (deliver(desc, stops, id, text, len, &r.finish, &ctx->err))
             break;
-        if (s->n_past[seq] >= s->n_ctx)
-            break; /* context full: finish LENGTH */
+        if ((desc->max_tokens && r.n_generated >= desc->max_tokens) || s->n_past[seq] >= s->n_ctx)
+            break; /* finish LENGTH; the last token is not fed: nothing would read its logits */
         if ((st = axvk_session_decode(session, &seq, &id, 1)))
             break;
     }

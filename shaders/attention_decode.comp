@@ -1,8 +1,11 @@
 #version 450
-// attention_decode: flash-decoding over the KV cache for one query token per sequence
-// (attention_push.h has the cache layout and dispatch). Computes softmax(q k^T * scale) v for
-// up to ATTN_GROUP query heads sharing one KV head, over one chunk of the sequence; writes the
-// result (n_split == 1) or a partial (max, sum, unnormalised output) for attention_combine.
+// attention_decode: flash-decoding over the KV cache for one query token per sequence. Computes
+// softmax(q k^T * scale) v for up to ATTN_GROUP query heads sharing one KV head, over one chunk
+// of the sequence; writes the result (n_split == 1) or a partial (max, sum, unnormalised output)
+// for attention_combine.
+// KV cache (shared with kv_write, see attention_push.h): rows [n_rows][n_kv_head][head_dim],
+// f16 or q8_0 blocks of 32 along head_dim (34-byte records back to back); sequence s at
+// position p is row s * seq_stride + p, and attends to positions [0, pos[s]] (pos: a buffer).
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require

@@ -1,7 +1,10 @@
 #version 450
-// attention_prefill: causal flash attention of a block of query tokens over the KV cache
-// (layout and dispatch in attention_push.h). Online softmax over tiles of keys; the score
-// matrix never leaves shared memory and never exceeds one 32 x 32 tile.
+// attention_prefill: causal flash attention of a block of query tokens over the KV cache. Online
+// softmax over tiles of keys; the score matrix never leaves shared memory and never exceeds one
+// 32 x 32 tile.
+// KV cache (shared with kv_write, see attention_push.h): rows [n_rows][n_kv_head][head_dim],
+// f16 or q8_0 blocks of 32 along head_dim (34-byte records back to back); position p of this
+// sequence is row row_base + p; query t sits at position pos[0] + t and sees [0, pos[0] + t].
 #extension GL_GOOGLE_include_directive : require
 #define ATTN_WANT_PREFILL
 #include "attention_push.h"

@@ -8,9 +8,9 @@
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #define OPS_WANT_ARGMAX
 #include "ops_push.h"
-#include "ops_reduce.glsl"
 
 layout(local_size_x_id = 0) in; // <= OPS_MAX_WG
+#include "ops_reduce.glsl"
 
 struct cand {
     float v;

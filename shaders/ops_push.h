@@ -118,6 +118,7 @@ OPS_PUSH(push_argmax)
  *   sample_final    top-k, top-p, min-p, temperature, softmax and the draw, as ref_sample.
  * A sorted entry is {float logit; uint id}; padding entries are (-inf, SAMPLE_NO_ID). */
 #define SAMPLE_CHUNK 2048        /* logits per sort workgroup: 16 KiB of shared memory */
+#define SAMPLE_SORT_WG 128       /* sort workgroup: 16 entries per invocation (every device has 128) */
 #define SAMPLE_NO_ID 0xffffffffu /* padding id: sorts after every real entry */
 #define SAMPLE_MAX_LOGPROBS 20
 

@@ -2,6 +2,8 @@
 // sampling). A subgroup reduction first, then one value per subgroup through shared memory, so
 // any subgroup size works (8 lavapipe, 32 NVIDIA, 32/64 AMD, 8-32 Intel, even 1).
 // Needs GL_KHR_shader_subgroup_arithmetic; workgroups of at most OPS_MAX_WG invocations.
+// Include after the `layout(local_size_x_id = 0) in;` line: glslang folds gl_WorkGroupSize to
+// its value at the point of use, which before that line is the default of 1.
 #ifndef OPS_REDUCE_GLSL
 #define OPS_REDUCE_GLSL
 

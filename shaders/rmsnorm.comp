@@ -8,9 +8,10 @@
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #define OPS_WANT_RMSNORM
 #include "ops_push.h"
-#include "ops_reduce.glsl"
 
 layout(local_size_x_id = 0) in; // workgroup size, <= OPS_MAX_WG
+#include "ops_reduce.glsl"
+
 layout(std430, binding = 0) readonly buffer X { float x[]; };  // [n_rows][n]
 layout(std430, binding = 1) readonly buffer W { float w[]; };  // [n]
 layout(std430, binding = 2) writeonly buffer Y { float y[]; }; // [n_rows][n]

@@ -14,12 +14,13 @@
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #define OPS_WANT_SAMPLE_FINAL
 #include "ops_push.h"
+
+layout(local_size_x_id = 0) in; // <= OPS_MAX_WG
 #include "ops_reduce.glsl"
 #include "ops_sample.glsl"
 
 #define ELEMS 4u
 
-layout(local_size_x_id = 0) in; // <= OPS_MAX_WG
 layout(std430, binding = 0) readonly buffer R { cand sorted[]; };        // [n_rows][len]
 layout(std430, binding = 1) readonly buffer M { vec2 lse[]; };           // [n_rows][n_chunks]
 layout(std430, binding = 2) readonly buffer S { sample_params prm[]; };  // [n_rows]

@@ -1,9 +1,14 @@
 #version 450
 // sample_merge: merges groups of fan_in sorted runs into one, keeping the first len_out entries.
-// Merge by rank: an entry's place in the merged run is its index in its own run plus, for each
-// other run of the group, how many entries there come before it (binary search). Every entry is
-// independent, so one dispatch merges all groups with no cooperation between invocations.
-// Equal entries (only padding) are ordered by run index, so the places form a permutation.
+// Two variants, chosen by the host:
+//  sample_merge (runs cut to `keep`, fan_in 8): merge by rank. An entry's place in the merged
+//    run is its index in its own run plus, for each other run of the group, how many entries
+//    there come before it (binary search); every entry is independent.
+//  sample_merge_pairs (runs still growing, fan_in 2): merge path. Invocation i writes outputs
+//    [i * PAIR_SPAN, (i + 1) * PAIR_SPAN) of its pair: one binary search finds how many of them
+//    come from the first run, then a sequential merge, so each output costs about one load
+//    instead of a binary search (the whole-vocabulary sort moves every entry log2(runs) times).
+// Equal entries (only padding) are ordered by run index, so every output place is written once.
 #extension GL_GOOGLE_include_directive : require
 #define OPS_WANT_SAMPLE_MERGE
 #include "ops_push.h"
@@ -37,6 +42,51 @@ uint rank_in(uint row, uint s, cand x, bool or_equal)
     return lo;
 }
 
+#if defined(MERGE_PAIRS)
+#define PAIR_SPAN 16u
+
+void main()
+{
+    uint row = gl_WorkGroupID.y;
+    uint g = gl_GlobalInvocationID.x;
+    uint n_out = (pc.n_runs + 1u) / 2u;
+    uint per_pair = (pc.len_out + PAIR_SPAN - 1u) / PAIR_SPAN;
+    if (g >= n_out * per_pair)
+        return;
+    uint grp = g / per_pair;
+    uint d0 = (g - grp * per_pair) * PAIR_SPAN;
+    uint ra = 2u * grp, rb = ra + 1u, len = pc.len_in;
+    // i = how many of the first d0 outputs come from run a: run a wins ties (lower run index)
+    uint lo = d0 > len ? d0 - len : 0u, hi = min(d0, len);
+    while (lo < hi) {
+        uint mid = (lo + hi) >> 1;
+        cand a = entry(row, ra, mid), b = entry(row, rb, d0 - mid - 1u);
+        if (!cand_before(b.l, b.id, a.l, a.id))
+            lo = mid + 1u;
+        else
+            hi = mid;
+    }
+    uint i = lo, j = d0 - lo;
+    uint out_base = (row * n_out + grp) * pc.len_out;
+    uint end = min(d0 + PAIR_SPAN, pc.len_out);
+    cand a = i < len ? entry(row, ra, i) : cand(NEG_INF, SAMPLE_NO_ID);
+    cand b = j < len ? entry(row, rb, j) : cand(NEG_INF, SAMPLE_NO_ID);
+    for (uint d = d0; d < end; d++) {
+        bool take_a = j >= len || (i < len && !cand_before(b.l, b.id, a.l, a.id));
+        if (take_a) {
+            runs_out[out_base + d] = a;
+            i++;
+            if (i < len)
+                a = entry(row, ra, i);
+        } else {
+            runs_out[out_base + d] = b;
+            j++;
+            if (j < len)
+                b = entry(row, rb, j);
+        }
+    }
+}
+#else
 void main()
 {
     uint row = gl_WorkGroupID.y;
@@ -56,3 +106,4 @@ void main()
     if (place < pc.len_out)
         runs_out[(row * n_out + grp) * pc.len_out + place] = x;
 }
+#endif

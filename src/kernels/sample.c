@@ -10,8 +10,19 @@
 #include "base/alloc.h"
 
 #define ARGMAX_MAX_GROUPS 128
+
+/* Runs merged per group. While runs still grow (the whole vocabulary kept), and for any run
+ * longer than a chunk, pairs are merged along the merge path (sample_merge_pairs: about one load
+ * per entry and level); short runs cut to `keep` are merged eight at a time by rank
+ * (sample_merge: a binary search per entry and other run, but fewer levels and dispatches). */
 #define MERGE_FAN_IN 8
+#define PAIR_SPAN 16 /* outputs per invocation of sample_merge_pairs */
 #define SCRATCH_ALIGN 256 /* the largest minStorageBufferOffsetAlignment Vulkan allows */
+
+static uint64_t fan_in(uint64_t len, uint64_t keep)
+{
+    return len * 2 <= keep || len > SAMPLE_CHUNK ? 2 : MERGE_FAN_IN;
+}
 
 static uint64_t align_up(uint64_t v)
 {
@@ -149,8 +160,9 @@ static int plan_make(struct sample_plan *p, const struct kern_sample_shape *s)
     p->levels = 0;
     uint64_t runs = p->n_chunks, len = p->len0;
     while (runs > 1) {
-        uint64_t n_out = kern_div_up(runs, MERGE_FAN_IN);
-        uint64_t len_out = len * MERGE_FAN_IN < keep ? len * MERGE_FAN_IN : keep;
+        uint64_t fan = fan_in(len, keep);
+        uint64_t n_out = kern_div_up(runs, fan);
+        uint64_t len_out = len * fan < keep ? len * fan : keep;
         uint64_t bytes = (uint64_t)s->n_rows * n_out * len_out * 8;
         uint64_t *dst = p->levels % 2 ? &p->a_bytes : &p->b_bytes;
         if (bytes > *dst)
@@ -217,22 +229,28 @@ axvk_status kern_sample(struct vkrec *rec, const struct kern_sample_bufs *b,
         struct push_sample_sort pc = {.n_vocab = s->n_vocab, .n_chunks = p.n_chunks, .run_len = p.len0};
         struct vkbuf bind[3] = {logits, region[0], lse};
         uint32_t grid[3] = {p.n_chunks, s->n_rows, 1};
-        if ((st = kern_dispatch3(rec, KERNEL_sample_sort, NULL, bind, 3, &pc, sizeof pc, grid)))
+        /* the shader keeps SAMPLE_CHUNK / SAMPLE_SORT_WG entries per invocation in registers */
+        struct vkspec spec = {.wg_size = SAMPLE_SORT_WG};
+        if ((st = kern_dispatch3(rec, KERNEL_sample_sort, &spec, bind, 3, &pc, sizeof pc, grid)))
             return st;
     }
 
     uint64_t runs = p.n_chunks, len = p.len0;
     uint32_t cur = 0; /* region holding the current runs */
     while (runs > 1) {
-        uint64_t n_out = kern_div_up(runs, MERGE_FAN_IN);
-        uint64_t len_out = len * MERGE_FAN_IN < p.keep ? len * MERGE_FAN_IN : p.keep;
+        uint64_t fan = fan_in(len, p.keep);
+        uint64_t n_out = kern_div_up(runs, fan);
+        uint64_t len_out = len * fan < p.keep ? len * fan : p.keep;
         struct push_sample_merge pc = {.n_runs = (uint32_t)runs, .len_in = (uint32_t)len,
-                                       .len_out = (uint32_t)len_out, .fan_in = MERGE_FAN_IN};
+                                       .len_out = (uint32_t)len_out, .fan_in = (uint32_t)fan};
         struct vkbuf bind[2] = {vkbuf_view(&region[cur], 0, rows * runs * len * 8),
                                 vkbuf_view(&region[cur ^ 1], 0, rows * n_out * len_out * 8)};
-        /* one invocation per entry of every group, the last group's missing runs included */
-        uint32_t grid[3] = {(uint32_t)kern_div_up(n_out * MERGE_FAN_IN * len, wg), s->n_rows, 1};
-        if ((st = kern_dispatch3(rec, KERNEL_sample_merge, NULL, bind, 2, &pc, sizeof pc, grid)))
+        /* pairs: one invocation per PAIR_SPAN outputs; by rank: one per entry of every group, the
+         * last group's missing runs included */
+        uint64_t inv = fan == 2 ? n_out * kern_div_up(len_out, PAIR_SPAN) : n_out * fan * len;
+        uint32_t grid[3] = {(uint32_t)kern_div_up(inv, wg), s->n_rows, 1};
+        enum kernel_id id = fan == 2 ? KERNEL_sample_merge_pairs : KERNEL_sample_merge;
+        if ((st = kern_dispatch3(rec, id, NULL, bind, 2, &pc, sizeof pc, grid)))
             return st;
         cur ^= 1;
         runs = n_out;

@@ -67,8 +67,8 @@ struct kern_sample_bufs {
 /* Scratch bytes for a shape; 0 when the shape is invalid. */
 uint64_t kern_sample_scratch_bytes(const struct kern_sample_shape *s);
 
-/* Records the whole chain: penalties, sort, merges, final draw (3 + log8(n_vocab / 2048)
- * dispatches for a kept top of <= 2048). Same logits, settings and u as ref_sample (after
+/* Records the whole chain: penalties, sort, merges, final draw: 3 + ceil(log8(n_vocab / 2048))
+ * dispatches for a kept top of <= 2048, 3 + ceil(log2(n_vocab / 2048)) for the whole vocabulary. Same logits, settings and u as ref_sample (after
  * ref_penalize) give the same id, up to float rounding at a cumulative-probability boundary. */
 axvk_status kern_sample(struct vkrec *rec, const struct kern_sample_bufs *b,
                         const struct kern_sample_shape *s);

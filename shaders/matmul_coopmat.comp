@@ -39,9 +39,10 @@ shared float16_t xs[TT * LDS]; // [token][k]
 shared float16_t ws[TR * LDS]; // [row][k]: read as a column-major K x N matrix
 shared float st[4 * 16 * 16];   // one 16 x 16 accumulator per subgroup on its way out
 
-typedef coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseA> mat_a;
-typedef coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseB> mat_b;
-typedef coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator> mat_c;
+// GLSL has no typedef
+#define mat_a coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseA>
+#define mat_b coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseB>
+#define mat_c coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator>
 
 void main()
 {
@@ -51,10 +52,9 @@ void main()
     const uint t0 = gl_WorkGroupID.y * TT;
     const uint qt = (sg >> 1) * 32u, qr = (sg & 1u) * 32u;
 
-    mat_c acc[2][2];
-    for (uint i = 0; i < 2; i++)
-        for (uint j = 0; j < 2; j++)
-            acc[i][j] = mat_c(0.0);
+    mat_c acc[4]; // [2 * i + j]: token block i, row block j
+    for (uint i = 0; i < 4; i++)
+        acc[i] = mat_c(0.0);
 
     for (uint k0 = 0; k0 < pc.k; k0 += TK) {
         // staging, in the unit order of matmul.comp: tile column c of this step is weight
@@ -88,7 +88,7 @@ void main()
                 coopMatLoad(b[j], ws, (qr + j * 16u) * LDS + kk, LDS, gl_CooperativeMatrixLayoutColumnMajor);
             for (uint i = 0; i < 2; i++)
                 for (uint j = 0; j < 2; j++)
-                    acc[i][j] = coopMatMulAdd(a[i], b[j], acc[i][j]);
+                    acc[2 * i + j] = coopMatMulAdd(a[i], b[j], acc[2 * i + j]);
         }
         barrier();
     }
@@ -96,7 +96,7 @@ void main()
     // Edges, bias and residual go element by element through the subgroup's staging slot.
     for (uint i = 0; i < 2; i++) {
         for (uint j = 0; j < 2; j++) {
-            coopMatStore(acc[i][j], st, sg * 256u, 16u, gl_CooperativeMatrixLayoutRowMajor);
+            coopMatStore(acc[2 * i + j], st, sg * 256u, 16u, gl_CooperativeMatrixLayoutRowMajor);
             subgroupMemoryBarrierShared();
             subgroupBarrier();
             for (uint e = gl_SubgroupInvocationID; e < 256u; e += gl_SubgroupSize) {

@@ -14,7 +14,8 @@ layout(std430, binding = 2) writeonly buffer C { float c[]; };
 
 void main()
 {
-    uint group = gl_WorkGroupID.x + gl_NumWorkGroups.x * (gl_WorkGroupID.y + gl_NumWorkGroups.y * gl_WorkGroupID.z);
+    uint group = gl_WorkGroupID.x +
+                 gl_NumWorkGroups.x * (gl_WorkGroupID.y + gl_NumWorkGroups.y * gl_WorkGroupID.z);
     uint i = group * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
     if (i < pc.n)
         c[i] = a[i] + b[i];

@@ -257,7 +257,8 @@ static void test_vk_injected_limit_fails_cleanly_and_recovers(void **state)
     vkmem_set_limit(dev, s.device_bytes + (1 << 20));
     struct vkbuf buf;
     /* larger than half a block: a dedicated allocation, which the limit refuses */
-    assert_int_equal(vkmem_alloc(dev, 200u << 20, "kv cache", &buf, &err), AXVK_ERR_OUT_OF_DEVICE_MEMORY);
+    assert_int_equal(vkmem_alloc(dev, 200u << 20, "kv cache", &buf, &err),
+                     AXVK_ERR_OUT_OF_DEVICE_MEMORY);
     assert_non_null(strstr(err.msg, "kv cache"));
     assert_non_null(strstr(err.msg, "limit"));
     assert_null(buf.buffer);
@@ -285,7 +286,8 @@ static void test_vk_suballocations_share_blocks_and_return(void **state)
     for (int i = 0; i < 64; i++)
         for (int j = 0; j < i; j++)
             if (b[i].buffer == b[j].buffer) /* never overlapping */
-                assert_true(b[i].offset >= b[j].offset + b[j].size || b[j].offset >= b[i].offset + b[i].size);
+                assert_true(b[i].offset >= b[j].offset + b[j].size ||
+                            b[j].offset >= b[i].offset + b[i].size);
     for (int i = 0; i < 64; i += 2) /* free every other one, then the rest: coalescing */
         vkmem_free(dev, &b[i]);
     for (int i = 1; i < 64; i += 2)
@@ -340,7 +342,8 @@ static void test_vk_upload_download_round_trip_in_chunks(void **state)
     /* a range in the middle */
     assert_int_equal(vkmem_download(dev, out, &buf, 100 + 70000, 1000, &err), AXVK_OK);
     assert_memory_equal(out, in + 70000, 1000);
-    assert_int_equal(vkmem_upload(dev, &buf, 200, in, bytes, NULL, NULL, &err), AXVK_ERR_INVALID_ARGUMENT);
+    assert_int_equal(vkmem_upload(dev, &buf, 200, in, bytes, NULL, NULL, &err),
+                     AXVK_ERR_INVALID_ARGUMENT);
     vkmem_free(dev, &buf);
     mem_free(in);
     mem_free(out);
@@ -398,7 +401,8 @@ static void check_vec_add(uint32_t n, const struct vkspec *spec)
     gpu_test_download(dev, c, &bc, n * sizeof(float));
     for (uint32_t i = 0; i < n; i++)
         if (c[i] != a[i] + b[i])
-            fail_msg("n=%u: c[%u] = %a, expected %a + %a", n, i, (double)c[i], (double)a[i], (double)b[i]);
+            fail_msg("n=%u: c[%u] = %a, expected %a + %a", n, i, (double)c[i], (double)a[i],
+                     (double)b[i]);
     vkrec_destroy(rec);
     vkmem_free(dev, &ba);
     vkmem_free(dev, &bb);
@@ -544,8 +548,8 @@ static void test_vk_recorder_errors_are_sticky_until_begin(void **state)
     struct vkbuf bind[3] = {a, a, b};
     uint32_t wrong = 5;
     uint64_t wrong_size = 8;
-    assert_int_equal(kern_dispatch(rec, KERNEL_vec_add, NULL, bind, 3, &wrong_size, sizeof wrong_size, 1),
-                     AXVK_ERR_INVALID_ARGUMENT);
+    assert_int_equal(kern_dispatch(rec, KERNEL_vec_add, NULL, bind, 3, &wrong_size,
+                                   sizeof wrong_size, 1), AXVK_ERR_INVALID_ARGUMENT);
     assert_non_null(strstr(vkrec_err(rec)->msg, "push constants"));
     /* a later, correct call reports the first failure */
     assert_int_equal(kern_vec_add(rec, &b, &a, &a, 16), AXVK_ERR_INVALID_ARGUMENT);
@@ -586,7 +590,8 @@ static void test_vk_specializations_are_separate_cached_pipelines(void **state)
     assert_int_equal(kern_pipeline(dev, KERNEL_vec_add, &extra, &p3, &err), AXVK_OK);
     assert_int_equal(p3->spec.n_consts, 2);
     struct vkspec too_many = {.n_consts = VKPIPE_MAX_CONSTS + 1};
-    assert_int_equal(kern_pipeline(dev, KERNEL_vec_add, &too_many, &p3, &err), AXVK_ERR_INVALID_ARGUMENT);
+    assert_int_equal(kern_pipeline(dev, KERNEL_vec_add, &too_many, &p3, &err),
+                     AXVK_ERR_INVALID_ARGUMENT);
 }
 
 static void test_vk_profile_reports_time_per_kernel(void **state)
@@ -629,11 +634,58 @@ static void test_vk_profile_reports_time_per_kernel(void **state)
     vkmem_free(dev, &b);
 }
 
+static void test_vk_descriptor_pools_grow_past_their_first_size(void **state)
+{
+    (void)state;
+    struct vkdev *dev = gpu_dev;
+    struct err err = {0};
+    struct vkrec *rec = NULL;
+    /* 4 sets per pool and 4 timed commands: a chain of 10 dependent adds outgrows both */
+    struct vkrec_desc desc = {.max_dispatches = 4, .timestamps = 1};
+    assert_int_equal(vkrec_create(dev, &desc, &rec, &err), AXVK_OK);
+    enum { N = 129, STEPS = 10 };
+    float a[N], b[N], want[N], out[N];
+    gpu_test_seed(29);
+    gpu_test_fill_f32(a, N, -1, 1);
+    gpu_test_fill_f32(b, N, -1, 1);
+    struct vkbuf ba = upload_floats(a, N), bb = upload_floats(b, N);
+    struct vkbuf acc[2] = {gpu_test_buffer(dev, NULL, sizeof a), gpu_test_buffer(dev, NULL, sizeof a)};
+    memcpy(want, a, sizeof a);
+    assert_int_equal(vkrec_begin(rec), AXVK_OK);
+    const struct vkbuf *in = &ba;
+    for (int s = 0; s < STEPS; s++) {
+        assert_int_equal(kern_vec_add(rec, &acc[s % 2], in, &bb, N), AXVK_OK);
+        in = &acc[s % 2];
+        for (int i = 0; i < N; i++)
+            want[i] += b[i];
+    }
+    struct vkrec_counts k;
+    vkrec_get_counts(rec, &k);
+    assert_int_equal(k.barriers, STEPS - 1);
+    gpu_test_run(rec);
+    gpu_test_download(dev, out, in, sizeof out);
+    for (int i = 0; i < N; i++)
+        assert_true(out[i] == want[i]);
+    if (dev->info.timestamp_bits) {
+        const struct vkprof *prof;
+        uint32_t n;
+        vkrec_profile(rec, &prof, &n);
+        assert_int_equal(n, 1);
+        assert_int_equal(prof[0].calls, 4); /* the rest ran untimed */
+    }
+    vkrec_destroy(rec);
+    vkmem_free(dev, &ba);
+    vkmem_free(dev, &bb);
+    vkmem_free(dev, &acc[0]);
+    vkmem_free(dev, &acc[1]);
+}
+
 static void run_copy_once(struct vkdev *dev)
 {
     uint32_t in[40], out[40];
     gpu_test_fill_bytes(in, sizeof in);
-    struct vkbuf src = gpu_test_buffer(dev, in, sizeof in), dst = gpu_test_buffer(dev, NULL, sizeof out);
+    struct vkbuf src = gpu_test_buffer(dev, in, sizeof in);
+    struct vkbuf dst = gpu_test_buffer(dev, NULL, sizeof out);
     struct vkrec *rec = gpu_test_recorder(dev);
     assert_int_equal(kern_copy(rec, &dst, &src, sizeof in), AXVK_OK);
     gpu_test_run(rec);
@@ -660,7 +712,8 @@ static void test_vk_corrupt_pipeline_cache_is_ignored(void **state)
     assert_non_null(path);
     assert_non_null(strstr(path, AXVK_TEST_TMP));
     char uuid_hex[8];
-    snprintf(uuid_hex, sizeof uuid_hex, "%02x%02x", gpu_dev->info.device_uuid[0], gpu_dev->info.device_uuid[1]);
+    snprintf(uuid_hex, sizeof uuid_hex, "%02x%02x", gpu_dev->info.device_uuid[0],
+             gpu_dev->info.device_uuid[1]);
     assert_non_null(strstr(path, uuid_hex));
     mkdir(AXVK_TEST_TMP "/xdg-cache", 0755);
     mkdir(AXVK_TEST_TMP "/xdg-cache/axvk", 0755);
@@ -732,6 +785,7 @@ int main(void)
         cmocka_unit_test(test_vk_recorder_errors_are_sticky_until_begin),
         cmocka_unit_test(test_vk_specializations_are_separate_cached_pipelines),
         cmocka_unit_test(test_vk_profile_reports_time_per_kernel),
+        cmocka_unit_test(test_vk_descriptor_pools_grow_past_their_first_size),
         cmocka_unit_test(test_vk_corrupt_pipeline_cache_is_ignored),
         cmocka_unit_test(test_vk_bandwidth_probe_reports_a_rate),
     };

@@ -11,7 +11,8 @@
 
 static const char *component_name(uint32_t t)
 {
-    static const char *names[] = {"f16", "f32", "f64", "s8", "s16", "s32", "s64", "u8", "u16", "u32", "u64"};
+    static const char *names[] = {"f16", "f32", "f64", "s8", "s16", "s32",
+                                  "s64", "u8",  "u16", "u32", "u64"};
     if (t < sizeof names / sizeof names[0])
         return names[t];
     return t == 1000141000u ? "bf16" : "other";

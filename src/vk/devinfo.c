@@ -30,9 +30,10 @@ axvk_status vkfeat_parse(const char *list, uint32_t *mask, struct err *err)
         while (e > s && isspace((unsigned char)e[-1]))
             e--;
         if (e > s) {
+            size_t len_name = (size_t)(e - s);
             uint32_t i = 0;
-            while (i < VKFEAT_COUNT &&
-                   !(strlen(feature_names[i]) == (size_t)(e - s) && !strncmp(feature_names[i], s, (size_t)(e - s))))
+            while (i < VKFEAT_COUNT && !(strlen(feature_names[i]) == len_name &&
+                                         !strncmp(feature_names[i], s, len_name)))
                 i++;
             if (i == VKFEAT_COUNT)
                 return err_set(err, AXVK_ERR_INVALID_ARGUMENT,
@@ -268,8 +269,10 @@ void vkinfo_query(const struct vkinst *inst, VkPhysicalDevice phys, uint32_t ind
                  "Vulkan %u.%u only; axvk needs 1.2", VK_API_VERSION_MAJOR(api),
                  VK_API_VERSION_MINOR(api));
     } else {
-        VkPhysicalDeviceVulkan11Features f11 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES};
-        VkPhysicalDeviceVulkan12Features f12 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
+        VkPhysicalDeviceVulkan11Features f11 = {
+            .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES};
+        VkPhysicalDeviceVulkan12Features f12 = {
+            .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
         VkPhysicalDeviceSubgroupSizeControlFeatures fssc = {
             .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES};
         VkPhysicalDeviceShaderIntegerDotProductFeatures fdot = {

@@ -431,7 +431,8 @@ axvk_status vkmem_alloc_split(struct vkdev *dev, uint64_t bytes, uint64_t row_by
         what = "tensor";
     if (bytes == 0 || row_bytes == 0 || bytes % row_bytes)
         return err_set(err, AXVK_ERR_INVALID_ARGUMENT, "%s: %llu bytes is not a whole number of "
-                       "%llu-byte rows", what, (unsigned long long)bytes, (unsigned long long)row_bytes);
+                       "%llu-byte rows", what, (unsigned long long)bytes,
+                       (unsigned long long)row_bytes);
     uint64_t part_max = m->max_binding;
     if (dev->info.max_alloc_size && dev->info.max_alloc_size < part_max)
         part_max = dev->info.max_alloc_size;

@@ -227,9 +227,9 @@ static void record_barrier(struct vkrec *rec, VkPipelineStageFlags dst_stage, Vk
         .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
         .dstAccessMask = dst_access,
     };
-    rec->dev->fn.vkCmdPipelineBarrier(rec->cmd,
-                                      VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
-                                      dst_stage, 0, 1, &b, 0, NULL, 0, NULL);
+    VkPipelineStageFlags src_stage =
+        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
+    rec->dev->fn.vkCmdPipelineBarrier(rec->cmd, src_stage, dst_stage, 0, 1, &b, 0, NULL, 0, NULL);
 }
 
 static const VkPipelineStageFlags work_stages =
@@ -246,7 +246,8 @@ static axvk_status track(struct vkrec *rec, const struct vkdeps_access *acc, siz
         vkdeps_reset(&rec->deps);
     }
     if (vkdeps_add(&rec->deps, acc, n))
-        return fail(rec, err_set(&rec->err, AXVK_ERR_OUT_OF_HOST_MEMORY, "recorder: out of host memory"));
+        return fail(rec, err_set(&rec->err, AXVK_ERR_OUT_OF_HOST_MEMORY,
+                                 "recorder: out of host memory"));
     return AXVK_OK;
 }
 

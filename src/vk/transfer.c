@@ -156,8 +156,10 @@ static axvk_status slot_submit(struct vkdev *dev, struct vkring *r, uint32_t i, 
         .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
         .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
     };
-    dev->fn.vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
-                                 VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &before, 0, NULL, 0, NULL);
+    const VkPipelineStageFlags work =
+        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
+    dev->fn.vkCmdPipelineBarrier(cmd, work, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &before, 0, NULL,
+                                 0, NULL);
     VkBufferCopy region = {.srcOffset = src_off, .dstOffset = dst_off, .size = len};
     dev->fn.vkCmdCopyBuffer(cmd, src, dst, 1, &region);
     VkMemoryBarrier after = {
@@ -168,9 +170,8 @@ static axvk_status slot_submit(struct vkdev *dev, struct vkring *r, uint32_t i, 
                                        VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
     };
     dev->fn.vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
-                                 to_host ? VK_PIPELINE_STAGE_HOST_BIT
-                                         : VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
-                                 0, 1, &after, 0, NULL, 0, NULL);
+                                 to_host ? VK_PIPELINE_STAGE_HOST_BIT : work, 0, 1, &after, 0,
+                                 NULL, 0, NULL);
     if ((st = vk_check(dev->fn.vkEndCommandBuffer(cmd), err, "vkEndCommandBuffer")))
         return st;
     VkSubmitInfo submit = {

@@ -65,83 +65,83 @@ typedef VkResult(VKAPI_PTR *PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesKH
 #endif
 
 /* Loaded through vkGetInstanceProcAddr(NULL, ...). */
-#define VKFN_GLOBAL(X)                                                                              \
-    X(vkCreateInstance)                                                                             \
-    X(vkEnumerateInstanceLayerProperties)                                                           \
+#define VKFN_GLOBAL(X)                                                                             \
+    X(vkCreateInstance)                                                                            \
+    X(vkEnumerateInstanceLayerProperties)                                                          \
     X(vkEnumerateInstanceExtensionProperties)
 
 /* Loaded through vkGetInstanceProcAddr(instance, ...); all are Vulkan 1.1 core. */
-#define VKFN_INSTANCE(X)                                                                            \
-    X(vkDestroyInstance)                                                                            \
-    X(vkEnumeratePhysicalDevices)                                                                   \
-    X(vkGetPhysicalDeviceProperties)                                                                \
-    X(vkGetPhysicalDeviceProperties2)                                                               \
-    X(vkGetPhysicalDeviceFeatures2)                                                                 \
-    X(vkGetPhysicalDeviceMemoryProperties)                                                          \
-    X(vkGetPhysicalDeviceMemoryProperties2)                                                         \
-    X(vkGetPhysicalDeviceQueueFamilyProperties)                                                     \
-    X(vkEnumerateDeviceExtensionProperties)                                                         \
-    X(vkCreateDevice)                                                                               \
+#define VKFN_INSTANCE(X)                                                                           \
+    X(vkDestroyInstance)                                                                           \
+    X(vkEnumeratePhysicalDevices)                                                                  \
+    X(vkGetPhysicalDeviceProperties)                                                               \
+    X(vkGetPhysicalDeviceProperties2)                                                              \
+    X(vkGetPhysicalDeviceFeatures2)                                                                \
+    X(vkGetPhysicalDeviceMemoryProperties)                                                         \
+    X(vkGetPhysicalDeviceMemoryProperties2)                                                        \
+    X(vkGetPhysicalDeviceQueueFamilyProperties)                                                    \
+    X(vkEnumerateDeviceExtensionProperties)                                                        \
+    X(vkCreateDevice)                                                                              \
     X(vkGetDeviceProcAddr)
 
 /* Instance-level entry points of extensions: NULL when the extension is absent. */
-#define VKFN_INSTANCE_OPTIONAL(X)                                                                   \
-    X(vkCreateDebugUtilsMessengerEXT)                                                               \
-    X(vkDestroyDebugUtilsMessengerEXT)                                                              \
+#define VKFN_INSTANCE_OPTIONAL(X)                                                                  \
+    X(vkCreateDebugUtilsMessengerEXT)                                                              \
+    X(vkDestroyDebugUtilsMessengerEXT)                                                             \
     X(vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR)
 
 /* Loaded through vkGetDeviceProcAddr into each device's own table (no global device state). */
-#define VKFN_DEVICE(X)                                                                              \
-    X(vkDestroyDevice)                                                                              \
-    X(vkGetDeviceQueue)                                                                             \
-    X(vkDeviceWaitIdle)                                                                             \
-    X(vkQueueSubmit)                                                                                \
-    X(vkCreateBuffer)                                                                               \
-    X(vkDestroyBuffer)                                                                              \
-    X(vkGetBufferMemoryRequirements)                                                                \
-    X(vkAllocateMemory)                                                                             \
-    X(vkFreeMemory)                                                                                 \
-    X(vkBindBufferMemory)                                                                           \
-    X(vkMapMemory)                                                                                  \
-    X(vkUnmapMemory)                                                                                \
-    X(vkCreateShaderModule)                                                                         \
-    X(vkDestroyShaderModule)                                                                        \
-    X(vkCreateDescriptorSetLayout)                                                                  \
-    X(vkDestroyDescriptorSetLayout)                                                                 \
-    X(vkCreatePipelineLayout)                                                                       \
-    X(vkDestroyPipelineLayout)                                                                      \
-    X(vkCreateComputePipelines)                                                                     \
-    X(vkDestroyPipeline)                                                                            \
-    X(vkCreatePipelineCache)                                                                        \
-    X(vkDestroyPipelineCache)                                                                       \
-    X(vkGetPipelineCacheData)                                                                       \
-    X(vkCreateDescriptorPool)                                                                       \
-    X(vkDestroyDescriptorPool)                                                                      \
-    X(vkResetDescriptorPool)                                                                        \
-    X(vkAllocateDescriptorSets)                                                                     \
-    X(vkUpdateDescriptorSets)                                                                       \
-    X(vkCreateCommandPool)                                                                          \
-    X(vkDestroyCommandPool)                                                                         \
-    X(vkAllocateCommandBuffers)                                                                     \
-    X(vkFreeCommandBuffers)                                                                         \
-    X(vkBeginCommandBuffer)                                                                         \
-    X(vkEndCommandBuffer)                                                                           \
-    X(vkResetCommandBuffer)                                                                         \
-    X(vkCmdBindPipeline)                                                                            \
-    X(vkCmdBindDescriptorSets)                                                                      \
-    X(vkCmdPushConstants)                                                                           \
-    X(vkCmdDispatch)                                                                                \
-    X(vkCmdPipelineBarrier)                                                                         \
-    X(vkCmdCopyBuffer)                                                                              \
-    X(vkCmdFillBuffer)                                                                              \
-    X(vkCmdWriteTimestamp)                                                                          \
-    X(vkCmdResetQueryPool)                                                                          \
-    X(vkCreateQueryPool)                                                                            \
-    X(vkDestroyQueryPool)                                                                           \
-    X(vkGetQueryPoolResults)                                                                        \
-    X(vkCreateFence)                                                                                \
-    X(vkDestroyFence)                                                                               \
-    X(vkWaitForFences)                                                                              \
+#define VKFN_DEVICE(X)                                                                             \
+    X(vkDestroyDevice)                                                                             \
+    X(vkGetDeviceQueue)                                                                            \
+    X(vkDeviceWaitIdle)                                                                            \
+    X(vkQueueSubmit)                                                                               \
+    X(vkCreateBuffer)                                                                              \
+    X(vkDestroyBuffer)                                                                             \
+    X(vkGetBufferMemoryRequirements)                                                               \
+    X(vkAllocateMemory)                                                                            \
+    X(vkFreeMemory)                                                                                \
+    X(vkBindBufferMemory)                                                                          \
+    X(vkMapMemory)                                                                                 \
+    X(vkUnmapMemory)                                                                               \
+    X(vkCreateShaderModule)                                                                        \
+    X(vkDestroyShaderModule)                                                                       \
+    X(vkCreateDescriptorSetLayout)                                                                 \
+    X(vkDestroyDescriptorSetLayout)                                                                \
+    X(vkCreatePipelineLayout)                                                                      \
+    X(vkDestroyPipelineLayout)                                                                     \
+    X(vkCreateComputePipelines)                                                                    \
+    X(vkDestroyPipeline)                                                                           \
+    X(vkCreatePipelineCache)                                                                       \
+    X(vkDestroyPipelineCache)                                                                      \
+    X(vkGetPipelineCacheData)                                                                      \
+    X(vkCreateDescriptorPool)                                                                      \
+    X(vkDestroyDescriptorPool)                                                                     \
+    X(vkResetDescriptorPool)                                                                       \
+    X(vkAllocateDescriptorSets)                                                                    \
+    X(vkUpdateDescriptorSets)                                                                      \
+    X(vkCreateCommandPool)                                                                         \
+    X(vkDestroyCommandPool)                                                                        \
+    X(vkAllocateCommandBuffers)                                                                    \
+    X(vkFreeCommandBuffers)                                                                        \
+    X(vkBeginCommandBuffer)                                                                        \
+    X(vkEndCommandBuffer)                                                                          \
+    X(vkResetCommandBuffer)                                                                        \
+    X(vkCmdBindPipeline)                                                                           \
+    X(vkCmdBindDescriptorSets)                                                                     \
+    X(vkCmdPushConstants)                                                                          \
+    X(vkCmdDispatch)                                                                               \
+    X(vkCmdPipelineBarrier)                                                                        \
+    X(vkCmdCopyBuffer)                                                                             \
+    X(vkCmdFillBuffer)                                                                             \
+    X(vkCmdWriteTimestamp)                                                                         \
+    X(vkCmdResetQueryPool)                                                                         \
+    X(vkCreateQueryPool)                                                                           \
+    X(vkDestroyQueryPool)                                                                          \
+    X(vkGetQueryPoolResults)                                                                       \
+    X(vkCreateFence)                                                                               \
+    X(vkDestroyFence)                                                                              \
+    X(vkWaitForFences)                                                                             \
     X(vkResetFences)
 
 #define VKFN_MEMBER(name) PFN_##name name;

@@ -51,7 +51,7 @@ void main()
 
     // keys [kb, ke) of this chunk; L = pos + 1 comes from the buffer, so it may change between
     // replays of one recorded dispatch
-    const uint L = pos[s] + 1u;
+    const uint L = min(pos[s] + 1u, pc.seq_stride); // a position past the sequence's rows reads none
     const uint per = (L + pc.n_split - 1u) / pc.n_split;
     const uint cs = (per + ATTN_WG - 1u) / ATTN_WG * ATTN_WG;
     const uint kb = min(split * cs, L), ke = min(kb + cs, L);

@@ -41,7 +41,7 @@ ATTN_PUSH(push_attn_decode)
     uint n_head;
     uint n_kv_head;
     uint head_dim;
-    uint seq_stride; /* cache rows between sequences */
+    uint seq_stride; /* cache rows between sequences; a sequence reads at most this many */
     uint n_split;
     uint n_group;    /* ceil((n_head / n_kv_head) / ATTN_GROUP) */
     float scale;     /* usually 1 / sqrt(head_dim) */

@@ -163,7 +163,7 @@ static void test_matvec_adds_residual_in_place(void **state)
     gpu_test_seed(12);
     expect_matvec(WTYPE_Q4_K, 33, 512, 1, IN_PLACE, NULL);
     expect_matvec(WTYPE_Q8_0, 7, 96, 8, IN_PLACE | WITH_BIAS, NULL);
-    expect_matvec(WTYPE_F16, 257, 64, 3, IN_PLACE, NULL);
+    expect_matvec(WTYPE_F16, 257, 64, 2, IN_PLACE, NULL);
 }
 
 /* Layouts other devices choose (several subgroups per workgroup, rows per subgroup 1-4, fewer
@@ -188,7 +188,7 @@ static void test_matvec_reads_split_weights(void **state)
     (void)state;
     gpu_test_seed(14);
     vkmem_set_max_binding(gpu_dev, 16384);
-    expect_matvec(WTYPE_Q4_K, 257, 256, 3, WITH_BIAS | WITH_RES, NULL);
+    expect_matvec(WTYPE_Q4_K, 257, 256, 5, WITH_BIAS | WITH_RES, NULL);
     expect_matvec(WTYPE_Q8_0, 301, 96, 2, WITH_RES, NULL);
     expect_matvec(WTYPE_Q6_K, 131, 256, 1, WITH_BIAS, NULL);
     expect_matvec(WTYPE_F16, 199, 64, 5, 0, NULL);

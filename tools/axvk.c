@@ -18,6 +18,15 @@ static const struct command commands[] = {
 #undef COMMAND
 };
 
+/* Command names are C identifiers; users may type '-' for '_' ("bench-ops"). */
+static int same_name(const char *typed, const char *name)
+{
+    for (; *typed && *name; typed++, name++)
+        if (*typed != *name && !(*typed == '-' && *name == '_'))
+            return 0;
+    return *typed == *name;
+}
+
 static void usage(FILE *out)
 {
     fprintf(out, "usage: axvk <command> [options]   (axvk <command> --help for details)\n\n");
@@ -34,7 +43,7 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "--version"))
         return cmd_version(argc - 1, argv + 1);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name))
+        if (same_name(argv[1], commands[i].name))
             return commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "axvk: unknown command '%s'\n", argv[1]);
     usage(stderr);

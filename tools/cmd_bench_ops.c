@@ -1,4 +1,4 @@
-/* axvk bench_ops: times each GPU op at model shapes (the table of src/kernels/bench_ops.def) and
+/* axvk bench-ops: times each GPU op at model shapes (the table of src/kernels/bench_ops.def) and
  * reports GB/s and GFLOP/s next to the device's measured copy bandwidth. Needs no model file. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@ static void usage(FILE *f)
 {
     uint32_t n;
     const struct bench_entry *e = bench_entries(&n);
-    fprintf(f, "usage: axvk bench_ops [--device N|NAME] [--quick] [--iters N] [--op NAME]\n"
+    fprintf(f, "usage: axvk bench-ops [--device N|NAME] [--quick] [--iters N] [--op NAME]\n"
                "                      [--filter TEXT] [--json]\n"
                "  --quick       fewer shapes and repetitions (CPU devices, a first look)\n"
                "  --iters N     timed calls per row (default: per op, fewer on CPU devices)\n"

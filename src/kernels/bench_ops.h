@@ -1,4 +1,4 @@
-/* kernels/bench_ops: the op benchmark table behind `axvk bench_ops`. Each op family contributes
+/* kernels/bench_ops: the op benchmark table behind `axvk bench-ops`. Each op family contributes
  * one entry (a line in bench_ops.def and a function in its own file) that times its kernels at
  * model shapes and emits one row per measurement; this module runs the table, times recordings
  * and formats rows against the device's copy bandwidth (the roofline). Knows no model file. */

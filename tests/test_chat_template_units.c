@@ -201,7 +201,7 @@ static void test_missing_keys_are_undefined_until_used(void **state)
     (void)state;
     tmpl_expect("{{ messages[0].nope }}|{{ messages[5] is defined }}|{{ none.foo }}|{{ 3.foo }}|{{ [1][5] }}|{{ 'ab'[7] }}|{{ {}['x'] }}",
                 "|False|||||");
-    tmpl_expect("{{ messages.0.role }} {{ messages[0]['role'] }} {{ messages[0].role.upper() }} {{ none[1:] }}|{{ [1, 2]['a'] }}|{{ messages[0]|attr('role') }}",
+    tmpl_expect("{{ messages.0.role }} {{ messages[0]['role'] }} {{ messages[0].role.upper() }} |{{ [1, 2]['a'] }}|{{ messages[0]|attr('role') }}",
                 "system system SYSTEM ||");
 }
 
@@ -348,6 +348,24 @@ static void test_string_literal_escapes(void **state)
                 "line1line2");
 }
 
+/* jinja2's runtime behaviour where Python's and jinja2's own rules meet: float parity, `if value`
+ * guards in select/map, key lists in sort, slices that fail where [key] gives undefined */
+static void test_jinja2_runtime_quirks(void **state)
+{
+    (void)state;
+    tmpl_expect("{{ 2.5 is odd }}{{ 3.0 is odd }}{{ -3 is odd }}{{ 2.5 is even }}|{{ none|select|list }}{{ false|map('string')|list }}{{ ''|reject|list }}",
+                "FalseTrueTrueFalse|[][][]");
+    tmpl_expect("{{ ['b', 'a']|sort(attribute='missing') }} {{ [{'n': 1}, {}, {'n': 0}]|map(attribute='n')|list }}",
+                "['b', 'a'] [1, Undefined, 0]");
+    tmpl_expect("{% for m in messages|selectattr('role', 'in', ['user', 'tool']) %}{{ m.role }}{% endfor %}|{{ x is callable }}",
+                "user|True");
+    tmpl_expect_error("{% set s = messages[0].role %}{{ s[x:] }}", "slice indices must be integers or None");
+    tmpl_expect_error("{% set n = none %}{{ n[1:] }}", "'NoneType' object is not subscriptable");
+    tmpl_expect_error("{{ messages[0][1:] }}", "unhashable type: 'slice'");
+    tmpl_expect_error("{{ nope|int }}", "undefined");
+    tmpl_expect_error("{{ 5|indent }}", "expected a string");
+}
+
 int chat_template_unit_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -378,6 +396,7 @@ int chat_template_unit_tests(void)
         cmocka_unit_test(test_dict_methods),
         cmocka_unit_test(test_global_functions),
         cmocka_unit_test(test_string_literal_escapes),
+        cmocka_unit_test(test_jinja2_runtime_quirks),
     };
     return cmocka_run_group_tests_name("chat_template_units", tests, NULL, NULL);
 }

@@ -47,10 +47,10 @@ KIND_TEST(t_float, "float", v.type == JV_FLOAT)
 KIND_TEST(t_number, "number", jv_is_number(v))
 KIND_TEST(t_string, "string", v.type == JV_STR)
 KIND_TEST(t_mapping, "mapping", v.type == JV_DICT)
-/* jinja2's Undefined is iterable and has a length, so it passes these two */
+/* jinja2's Undefined is iterable, has a length and a __call__, so it passes these three */
 KIND_TEST(t_iterable, "iterable", v.type == JV_STR || v.type == JV_LIST || v.type == JV_DICT || v.type == JV_UNDEF)
 KIND_TEST(t_sequence, "sequence", v.type == JV_STR || v.type == JV_LIST || v.type == JV_DICT || v.type == JV_UNDEF)
-KIND_TEST(t_callable, "callable", v.type == JV_MACRO || v.type == JV_FUNC)
+KIND_TEST(t_callable, "callable", v.type == JV_MACRO || v.type == JV_FUNC || v.type == JV_UNDEF)
 KIND_TEST(t_escaped, "escaped", false)
 
 /* value % divisor == 0 with Python's numbers. */
@@ -78,12 +78,21 @@ static axvk_status t_even(struct jctx *ctx, struct jv v, const struct jargs *a, 
     return st ? st : divisible(ctx, v, jv_int(2), out);
 }
 
+/* jinja2 tests value % 2 == 1, so 2.5 is neither even nor odd. */
 static axvk_status t_odd(struct jctx *ctx, struct jv v, const struct jargs *a, bool *out)
 {
     axvk_status st = no_args(ctx, "odd", a);
-    if (!st && !(st = divisible(ctx, v, jv_int(2), out)))
-        *out = !*out;
-    return st;
+    if (st)
+        return st;
+    if (!jv_is_number(v))
+        return jinja_fail(ctx, "odd needs a number, not '%s'", jv_type_name(v));
+    if (v.type == JV_FLOAT) {
+        double m = fmod(v.u.f, 2.0);
+        *out = (m < 0 ? m + 2.0 : m) == 1.0;
+    } else {
+        *out = (v.type == JV_INT ? v.u.i : v.u.b) & 1;
+    }
+    return AXVK_OK;
 }
 
 static axvk_status t_divisibleby(struct jctx *ctx, struct jv v, const struct jargs *a, bool *out)

@@ -425,21 +425,23 @@ static axvk_status eval_slice(struct jctx *ctx, const struct jnode *n, struct jv
 {
     struct jv parts[3] = {jv_none(), jv_none(), jv_none()};
     const struct jnode *exprs[3] = {n->b, n->c, n->d};
-    bool usable = obj.type == JV_LIST || obj.type == JV_STR;
     axvk_status st = AXVK_OK;
     *out = jv_undef();
-    if (obj.type == JV_UNDEF)
-        return jinja_fail(ctx, "cannot slice an undefined value");
+    /* jinja2 compiles slices to Python's own, so unlike [key] they fail instead of giving undefined */
+    if (obj.type == JV_DICT)
+        return jinja_fail(ctx, "unhashable type: 'slice'");
+    if (obj.type != JV_LIST && obj.type != JV_STR)
+        return jinja_fail(ctx, "'%s' object is not subscriptable", jv_type_name(obj));
     for (int k = 0; k < 3; k++) {
         if (exprs[k] && (st = jinja_eval(ctx, exprs[k], &parts[k])))
             goto done;
         if (parts[k].type == JV_BOOL)
             parts[k] = jv_int(parts[k].u.b);
-        if (parts[k].type != JV_NONE && parts[k].type != JV_INT)
-            usable = false; /* a TypeError in Python, which jinja2 turns into undefined */
+        if (parts[k].type != JV_NONE && parts[k].type != JV_INT) {
+            st = jinja_fail(ctx, "slice indices must be integers or None");
+            goto done;
+        }
     }
-    if (!usable)
-        goto done;
     if (parts[2].type == JV_INT && parts[2].u.i == 0) {
         st = jinja_fail(ctx, "slice step cannot be zero");
         goto done;

@@ -307,6 +307,8 @@ static axvk_status f_int(struct jctx *ctx, struct jv in, const struct jargs *a, 
     double f;
     if (!int_arg(p[1], 10, &base) || base < 2 || base > 36)
         return jinja_fail(ctx, "int: base must be between 2 and 36");
+    if (in.type == JV_UNDEF) /* Undefined refuses int(), and jinja2 lets that error through */
+        return jinja_fail(ctx, "int: the value is undefined");
     *out = given & 1 ? jv_ref(p[0]) : jv_int(0);
     if (in.type == JV_INT || in.type == JV_BOOL) {
         jv_unref(*out);
@@ -330,6 +332,8 @@ static axvk_status f_float(struct jctx *ctx, struct jv in, const struct jargs *a
 {
     BIND("float", "default");
     double f;
+    if (in.type == JV_UNDEF)
+        return jinja_fail(ctx, "float: the value is undefined");
     if (jv_is_number(in))
         *out = jv_float(jv_to_double(in));
     else if (in.type == JV_STR && parse_float(in.u.s->s, &f))
@@ -403,6 +407,10 @@ static axvk_status f_indent(struct jctx *ctx, struct jv in, const struct jargs *
     struct jbuf pad, b;
     jbuf_init(&pad, 4096, ctx->err);
     jbuf_init(&b, JV_MAX_STRING, ctx->err);
+    if (in.type != JV_STR) { /* jinja2 appends "\n" to the value itself, which only strings allow */
+        st = jinja_fail(ctx, "indent: expected a string, got '%s'", jv_type_name(in));
+        goto done;
+    }
     if (p[0].type == JV_STR) {
         st = jbuf_put(&pad, p[0].u.s->s, p[0].u.s->len);
     } else {

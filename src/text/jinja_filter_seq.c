@@ -24,6 +24,9 @@ axvk_status filter_key_of(struct jctx *ctx, struct jv item, struct jv attribute,
 static bool key_less(struct jctx *ctx, struct jv a, struct jv b, bool reverse, bool *failed)
 {
     int cmp;
+    /* jinja2 compares key lists, which settle equal items (even undefined ones) by == first */
+    if (jv_equal(a, b))
+        return false;
     if (!jv_compare(a, b, &cmp)) {
         if (!*failed)
             jinja_fail(ctx, "'<' not supported between instances of '%s' and '%s'", jv_type_name(a), jv_type_name(b));
@@ -247,7 +250,8 @@ axvk_status filter_map(struct jctx *ctx, struct jv in, const struct jargs *a, st
             return jinja_fail(ctx, "map: no filter named '%s'", a->pos[0].u.s->s);
     }
     struct jargs rest = {a->npos ? a->pos + 1 : NULL, a->npos ? a->npos - 1 : 0, a->kw, a->nkw};
-    axvk_status st = jinja_iterate(ctx, in, &items);
+    /* jinja2 guards with `if value:`, so a falsy non-sequence maps to nothing */
+    axvk_status st = jv_truthy(in) ? jinja_iterate(ctx, in, &items) : jv_new_list(&items, 0, false, ctx->err);
     if (!st)
         st = jv_new_list(out, items.u.l->n, false, ctx->err);
     for (size_t i = 0; !st && i < items.u.l->n; i++) {
@@ -284,7 +288,7 @@ static axvk_status select_items(struct jctx *ctx, struct jv in, const struct jar
     struct jargs rest = {a->npos > first + 1 ? a->pos + first + 1 : NULL, a->npos > first + 1 ? a->npos - first - 1 : 0,
                          NULL, 0};
     struct jv items;
-    axvk_status st = jinja_iterate(ctx, in, &items);
+    axvk_status st = jv_truthy(in) ? jinja_iterate(ctx, in, &items) : jv_new_list(&items, 0, false, ctx->err);
     if (!st)
         st = jv_new_list(out, 0, false, ctx->err);
     for (size_t i = 0; !st && i < items.u.l->n; i++) {

@@ -16,7 +16,8 @@
 /* y [n_cols, rows] = x [n_cols, k] . W^T (+ bias [rows]) (+ residual [n_cols, rows]).
  * W [rows, k] is stored as `wtype`, each row wtype_row_bytes(wtype, k) bytes; k is a multiple of
  * the type's block. bias/residual may be NULL; residual may be y itself (x must not overlap y).
- * Per output: acc = sum over k in order (fp32), then + bias, then + residual.
+ * Per output: acc = fp32 sum over k (per 256-element span, eight interleaved partial sums),
+ * then + bias, then + residual. The result of a column does not depend on n_cols.
  * ref_matvec is the decode shape (n_cols 1..8); ref_matmul the prefill shape (any n_cols). */
 void ref_matvec(float *y, const void *w, uint32_t wtype, const float *x, size_t rows, size_t k,
                 size_t n_cols, const float *bias, const float *residual);

@@ -14,6 +14,7 @@
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
+#extension GL_EXT_control_flow_attributes : enable
 #define OPS_WANT_SAMPLE_SORT
 #include "ops_push.h"
 #include "ops_sample.glsl"
@@ -45,13 +46,13 @@ uint slot0(uint base)
 void relayout(uint from, uint to)
 {
     uint i0 = slot0(from);
-    for (uint s = 0u; s < ENT; s++) {
+    [[unroll]] for (uint s = 0u; s < ENT; s++) {
         sk[i0 | (s << from)] = kv[s];
         si[i0 | (s << from)] = iv[s];
     }
     barrier();
     i0 = slot0(to);
-    for (uint s = 0u; s < ENT; s++) {
+    [[unroll]] for (uint s = 0u; s < ENT; s++) {
         kv[s] = sk[i0 | (s << to)];
         iv[s] = si[i0 | (s << to)];
     }
@@ -72,9 +73,10 @@ void relayout(uint from, uint to)
             iv[B] = ti;                                                                            \
         }                                                                                          \
     }
-// A whole step on register bit Q (a constant, so that every slot index is one after unrolling).
+// A whole step on register bit Q (a constant, so that every slot index is one after unrolling:
+// the entries stay in registers instead of local memory).
 #define STEP(Q)                                                                                    \
-    for (uint s = 0u; s < ENT; s++)                                                                \
+    [[unroll]] for (uint s = 0u; s < ENT; s++)                                                                \
         if ((s & (1u << Q)) == 0u)                                                                 \
             CE(s, s | (1u << Q))
 
@@ -86,7 +88,7 @@ void main()
     uint first = c * SAMPLE_CHUNK;
 
     // register bits [0, 4): each invocation starts with 16 consecutive logits
-    for (uint s = 0u; s < ENT; s++) {
+    [[unroll]] for (uint s = 0u; s < ENT; s++) {
         uint id = first + lid * ENT + s;
         bool real = id < pc.n_vocab;
         kv[s] = real ? logits[row * pc.n_vocab + id] : NEG_INF;
@@ -116,7 +118,7 @@ void main()
     }
     // sorted; back to index order in shared memory (the last steps left base 0)
     uint i0 = slot0(base);
-    for (uint s = 0u; s < ENT; s++) {
+    [[unroll]] for (uint s = 0u; s < ENT; s++) {
         sk[i0 | (s << base)] = kv[s];
         si[i0 | (s << base)] = iv[s];
     }

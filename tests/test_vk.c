@@ -268,6 +268,22 @@ static void test_vk_injected_limit_fails_cleanly_and_recovers(void **state)
     struct vkmem_stats again;
     vkmem_get_stats(dev, &again);
     assert_int_equal(again.device_bytes, s.device_bytes);
+
+    /* the limit from the environment, on a fresh device: no whole 256 MiB block fits under
+     * 8 MiB, yet buffers that do fit are still given, until they do not */
+    setenv("AXVK_DEVICE_MEMORY_LIMIT_MB", "8", 1);
+    struct vkdev *small = NULL;
+    assert_int_equal(vkdev_create(NULL, &small, &err), AXVK_OK);
+    unsetenv("AXVK_DEVICE_MEMORY_LIMIT_MB");
+    struct vkbuf b1, b2, b3;
+    assert_int_equal(vkmem_alloc(small, 1 << 20, "norm weights", &b1, &err), AXVK_OK);
+    assert_int_equal(vkmem_alloc(small, 4 << 20, "embeddings", &b2, &err), AXVK_OK);
+    assert_int_equal(vkmem_alloc(small, 4 << 20, "output", &b3, &err), AXVK_ERR_OUT_OF_DEVICE_MEMORY);
+    assert_non_null(strstr(err.msg, "output needs 4 MiB"));
+    assert_non_null(strstr(err.msg, "limit 8 MiB"));
+    vkmem_free(small, &b1);
+    vkmem_free(small, &b2);
+    vkdev_destroy(small);
 }
 
 static void test_vk_suballocations_share_blocks_and_return(void **state)

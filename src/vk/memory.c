@@ -352,7 +352,11 @@ static axvk_status alloc_kind(struct vkdev *dev, int kind, uint64_t bytes, const
             if (!blk->dedicated && (off = block_take(blk, len, m->align)) != UINT64_MAX)
                 break;
         if (!blk) {
-            if ((st = block_create(dev, kind, m->block_bytes[kind], 0, what, &blk, err)))
+            st = block_create(dev, kind, m->block_bytes[kind], 0, what, &blk, err);
+            /* near the end of memory a whole block may not fit where this buffer still does */
+            if (st == AXVK_ERR_OUT_OF_DEVICE_MEMORY)
+                st = block_create(dev, kind, len, 1, what, &blk, err);
+            if (st)
                 return st;
             off = block_take(blk, len, m->align);
         }

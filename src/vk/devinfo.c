@@ -152,13 +152,17 @@ static void query_memory(const struct vkinst *inst, VkPhysicalDevice phys, struc
     };
     inst->fn.vkGetPhysicalDeviceMemoryProperties2(phys, &mem);
     const VkPhysicalDeviceMemoryProperties *p = &mem.memoryProperties;
-    /* the heap of the first device-local type: where vkmem puts device buffers */
+    /* the largest heap with a device-local type: VRAM, not the 256 MiB BAR window some discrete
+     * GPUs also mark device-local */
     info->device_heap = 0;
-    for (uint32_t i = 0; i < p->memoryTypeCount; i++)
-        if (p->memoryTypes[i].propertyFlags & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) {
-            info->device_heap = p->memoryTypes[i].heapIndex;
-            break;
+    for (uint32_t i = 0, found = 0; i < p->memoryTypeCount; i++) {
+        uint32_t h = p->memoryTypes[i].heapIndex;
+        if ((p->memoryTypes[i].propertyFlags & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) &&
+            (!found || p->memoryHeaps[h].size > p->memoryHeaps[info->device_heap].size)) {
+            info->device_heap = h;
+            found = 1;
         }
+    }
     info->device_local_bytes = p->memoryHeaps[info->device_heap].size;
     if (info->features & VKFEAT_MEMORY_BUDGET)
         info->budget_bytes = budget.heapBudget[info->device_heap];

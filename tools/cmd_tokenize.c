@@ -77,37 +77,43 @@ static char *read_bytes(const char *path, size_t *len)
     return buf;
 }
 
-/* Bytes that are not well-formed UTF-8 (a token can end inside a character) become U+FFFD, as
- * the Hugging Face decoders do, so the JSON written stays valid. Returns a malloc'd string. */
+/* Bytes that are not well-formed UTF-8 (a token can end inside a character) become U+FFFD, one
+ * per maximal ill-formed part as Unicode recommends and Python's decoder does, so the JSON
+ * written stays valid. Returns a malloc'd string. */
 static char *utf8_clean(const char *s, size_t len)
 {
-    char *out = malloc(3 * len + 1); /* each bad byte grows to 3 */
+    char *out = malloc(3 * len + 1); /* each bad byte grows to 3 at most */
     size_t o = 0;
     if (!out)
         return NULL;
     for (size_t i = 0; i < len;) {
         unsigned char c = (unsigned char)s[i];
-        size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        int ok = n > 0 && i + n <= len && !(n == 2 && c < 0xc2);
-        uint32_t cp = n == 1 ? c : n ? c & (0x7f >> n) : 0;
-        for (size_t k = 1; ok && k < n; k++) {
-            unsigned char t = (unsigned char)s[i + k];
-            ok = (t & 0xc0) == 0x80;
-            cp = cp << 6 | (t & 0x3f);
+        if (c < 0x80) {
+            out[o++] = (char)c;
+            i++;
+            continue;
         }
-        /* overlong 3/4-byte forms, surrogates and values past U+10FFFF are not characters */
-        if (ok && ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))) ||
-                   (n == 4 && (cp < 0x10000 || cp > 0x10ffff))))
-            ok = 0;
-        if (ok) {
-            memcpy(out + o, s + i, n);
-            o += n;
-            i += n;
+        /* continuation bytes a lead byte needs (0: it cannot start a character), and the range
+         * of the first one, which excludes overlong forms, surrogates and values past U+10FFFF */
+        size_t need = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2
+                    : c >= 0xf0 && c <= 0xf4 ? 3 : 0;
+        unsigned char lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
+        unsigned char hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+        size_t k = 0;
+        while (k < need && i + 1 + k < len) {
+            unsigned char t = (unsigned char)s[i + 1 + k];
+            if (t < (k ? 0x80 : lo) || t > (k ? 0xbf : hi))
+                break;
+            k++;
+        }
+        if (need && k == need) {
+            memcpy(out + o, s + i, need + 1);
+            o += need + 1;
         } else {
             memcpy(out + o, "\xef\xbf\xbd", 3);
             o += 3;
-            i++;
         }
+        i += 1 + k;
     }
     out[o] = '\0';
     return out;

@@ -106,6 +106,20 @@ static void test_macros_take_defaults_keywords_and_recurse(void **state)
                 "[2]True");
 }
 
+/* macros are closures over the scope they are defined in; set and filter blocks are scopes */
+static void test_macros_close_over_their_scope(void **state)
+{
+    (void)state;
+    tmpl_expect("{% for i in [1, 2] %}{% set j = i * 10 %}{% macro m() %}{{ j }}{{ loop.index }}{% endmacro %}{{ m() }}{% endfor %}",
+                "101202");
+    tmpl_expect("{% macro n(f) %}{{ f() }}{% endmacro %}{% for i in [7] %}{% macro m() %}<{{ i }}>{% endmacro %}{{ n(m) }}{% endfor %}",
+                "<7>");
+    tmpl_expect("{% macro outer(a) %}{% macro inner() %}{{ a }}{% endmacro %}{{ inner() }}{% endmacro %}{{ outer(5) }}|{% with a = 1 %}{% macro m() %}{{ a }}{% endmacro %}{{ m() }}{% endwith %}",
+                "5|1");
+    tmpl_expect("{% set v = 1 %}{% set blk %}{% set v = 2 %}{{ v }}{% endset %}{{ blk }}{{ v }}|{% filter upper %}{% set v = 'x' %}{{ v }}{% endfilter %}{{ v }}|{% if true %}{% set q = 3 %}{% endif %}{{ q }}",
+                "21|X1|3");
+}
+
 /* raw keeps tags verbatim; comments vanish */
 static void test_raw_blocks_and_comments_emit_nothing_extra(void **state)
 {
@@ -377,6 +391,7 @@ int chat_template_unit_tests(void)
         cmocka_unit_test(test_namespace_carries_state_out_of_loops),
         cmocka_unit_test(test_set_forms),
         cmocka_unit_test(test_macros_take_defaults_keywords_and_recurse),
+        cmocka_unit_test(test_macros_close_over_their_scope),
         cmocka_unit_test(test_raw_blocks_and_comments_emit_nothing_extra),
         cmocka_unit_test(test_whitespace_control_matches_hugging_face),
         cmocka_unit_test(test_values_print_as_python),

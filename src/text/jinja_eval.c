@@ -48,8 +48,17 @@ void jinja_frame_clear(struct jframe *f)
     f->n = 0;
 }
 
-static void frame_free(struct jframe *f)
+/* Starts a scope whose lookups continue in `parent`. */
+static void frame_open(struct jctx *ctx, struct jframe *f, struct jframe *parent)
 {
+    *f = (struct jframe){.parent = parent, .below = ctx->frames, .serial = ++ctx->serials};
+    ctx->frames = f;
+}
+
+/* Ends the newest scope. */
+static void frame_close(struct jctx *ctx, struct jframe *f)
+{
+    ctx->frames = f->below;
     jinja_frame_clear(f);
     mem_free(f->vars);
     f->vars = NULL;
@@ -128,13 +137,23 @@ axvk_status jinja_bind(struct jctx *ctx, const char *fname, const struct jargs *
 
 static axvk_status exec_body(struct jctx *ctx, const struct jnode *n);
 
-/* Renders a body into a string of its own (macros, set blocks, filter blocks). */
-static axvk_status capture(struct jctx *ctx, const struct jnode *body, struct jv *out)
+/* Renders a body into a string of its own (macros, set blocks, filter blocks). Set and filter
+ * blocks get a scope of their own, as jinja2 compiles them to inner functions. */
+static axvk_status capture(struct jctx *ctx, const struct jnode *body, bool scoped, struct jv *out)
 {
     struct jbuf buf, *saved = ctx->out;
+    struct jframe f, *saved_top = ctx->top;
     jbuf_init(&buf, ctx->max_output, ctx->err);
     ctx->out = &buf;
+    if (scoped) {
+        frame_open(ctx, &f, ctx->top);
+        ctx->top = &f;
+    }
     axvk_status st = exec_body(ctx, body);
+    if (scoped) {
+        ctx->top = saved_top;
+        frame_close(ctx, &f);
+    }
     ctx->out = saved;
     if (st) {
         jbuf_free(&buf);
@@ -195,7 +214,8 @@ static axvk_status loop_items(struct jctx *ctx, const struct jnode *n, struct jv
     if (st || !n->e)
         return st;
     /* jinja2 filters before iterating, so loop.length and loop.last count kept items only */
-    struct jframe f = {.parent = ctx->top};
+    struct jframe f;
+    frame_open(ctx, &f, ctx->top);
     if ((st = jv_new_list(&keep, 0, false, ctx->err)))
         goto done;
     ctx->top = &f;
@@ -211,21 +231,23 @@ static axvk_status loop_items(struct jctx *ctx, const struct jnode *n, struct jv
     jv_unref(*items);
     *items = keep;
 done:
-    frame_free(&f);
+    frame_close(ctx, &f);
     return st;
 }
 
 static axvk_status exec_for(struct jctx *ctx, const struct jnode *n)
 {
     struct jv items, loop = jv_undef();
-    struct jframe f = {.parent = ctx->top};
+    struct jframe f;
     axvk_status st = loop_items(ctx, n, &items);
     if (st)
         return st;
     if (!items.u.l->n) { /* {% else %} runs only when nothing was iterated */
         st = exec_body(ctx, n->d);
-        goto done;
+        jv_unref(items);
+        return st;
     }
+    frame_open(ctx, &f, ctx->top);
     if ((st = jv_new_loop(&loop, items, 0, ctx->err)))
         goto done;
     ctx->top = &f;
@@ -245,7 +267,7 @@ static axvk_status exec_for(struct jctx *ctx, const struct jnode *n)
     }
     ctx->top = f.parent;
 done:
-    frame_free(&f);
+    frame_close(ctx, &f);
     jv_unref(loop);
     jv_unref(items);
     return st;
@@ -253,9 +275,8 @@ done:
 
 axvk_status jinja_call_macro(struct jctx *ctx, struct jv macro, const struct jargs *args, struct jv *out)
 {
-    const struct jnode *m = macro.u.macro;
-    /* a call sees its parameters and the template's top level, not the caller's locals */
-    struct jframe f = {.parent = ctx->root}, *saved_top = ctx->top;
+    const struct jnode *m = macro.u.macro->node;
+    struct jframe f, *saved_top = ctx->top, *scope = ctx->root;
     size_t nparams = 0;
     uint64_t bound = 0;
     axvk_status st = AXVK_OK;
@@ -266,6 +287,12 @@ axvk_status jinja_call_macro(struct jctx *ctx, struct jv macro, const struct jar
         return jinja_fail(ctx, "macro calls nested more than %d deep", JINJA_MAX_CALLS);
     if (args->npos > nparams || nparams > 64)
         return jinja_fail(ctx, "macro '%.*s' takes not more than %zu argument(s)", (int)m->name_len, m->name, nparams);
+    /* free variables resolve where the macro was defined (jinja2 macros are closures), as long as
+     * that scope is alive; otherwise in the top level */
+    for (struct jframe *live = ctx->frames; live; live = live->below)
+        if (live == macro.u.macro->scope && live->serial == macro.u.macro->serial)
+            scope = live;
+    frame_open(ctx, &f, scope);
     const struct jnode *p = m->a;
     for (size_t i = 0; !st && i < args->npos; i++, p = p->next) {
         st = jinja_frame_set(ctx, &f, p->name, p->name_len, jv_ref(args->pos[i]));
@@ -299,17 +326,17 @@ axvk_status jinja_call_macro(struct jctx *ctx, struct jv macro, const struct jar
             st = jinja_frame_set(ctx, &f, p->name, p->name_len, v);
     }
     if (!st)
-        st = capture(ctx, m->b, out);
+        st = capture(ctx, m->b, false, out);
     ctx->calls--;
     ctx->top = saved_top;
-    frame_free(&f);
+    frame_close(ctx, &f);
     return st;
 }
 
 static axvk_status exec_filter_block(struct jctx *ctx, const struct jnode *n)
 {
     struct jv v;
-    axvk_status st = capture(ctx, n->b, &v);
+    axvk_status st = capture(ctx, n->b, true, &v);
     /* the body's text goes through the chain left to right, as `text|f1|f2` would */
     for (const struct jnode *f = n->a; !st && f; f = f->next) {
         struct jv next;
@@ -325,8 +352,9 @@ static axvk_status exec_filter_block(struct jctx *ctx, const struct jnode *n)
 
 static axvk_status exec_with(struct jctx *ctx, const struct jnode *n)
 {
-    struct jframe f = {.parent = ctx->top};
+    struct jframe f;
     axvk_status st = AXVK_OK;
+    frame_open(ctx, &f, ctx->top);
     /* values are computed in the outer scope, then visible only inside the block */
     for (const struct jnode *set = n->a; !st && set; set = set->next) {
         struct jv v;
@@ -337,7 +365,7 @@ static axvk_status exec_with(struct jctx *ctx, const struct jnode *n)
     if (!st)
         st = exec_body(ctx, n->b);
     ctx->top = f.parent;
-    frame_free(&f);
+    frame_close(ctx, &f);
     return st;
 }
 
@@ -365,11 +393,13 @@ static axvk_status exec_node(struct jctx *ctx, const struct jnode *n)
             return st;
         return assign(ctx, ctx->top, n->a, v);
     case JN_SET_BLOCK:
-        if ((st = capture(ctx, n->b, &v)))
+        if ((st = capture(ctx, n->b, true, &v)))
             return st;
         return assign(ctx, ctx->top, n->a, v);
     case JN_MACRO: /* defining binds the name; the body runs at each call */
-        return jinja_frame_set(ctx, ctx->top, n->name, n->name_len, (struct jv){.type = JV_MACRO, .u.macro = n});
+        if ((st = jv_new_macro(&v, n, ctx->top, ctx->top->serial, ctx->err)))
+            return st;
+        return jinja_frame_set(ctx, ctx->top, n->name, n->name_len, v);
     case JN_BREAK: ctx->ctl = CTL_BREAK; return AXVK_OK;
     case JN_CONTINUE: ctx->ctl = CTL_CONTINUE; return AXVK_OK;
     case JN_FILTER_BLOCK: return exec_filter_block(ctx, n);
@@ -407,6 +437,7 @@ static axvk_status exec_body(struct jctx *ctx, const struct jnode *n)
 axvk_status jinja_render(struct jctx *ctx, const struct jinja_template *t)
 {
     ctx->top = ctx->root;
+    ctx->frames = ctx->root;
     ctx->ctl = CTL_NONE;
     axvk_status st = exec_body(ctx, t->body);
     /* namespaces may reference each other: empty them all so that counting can free them */

@@ -17,15 +17,21 @@ struct jvar {
     struct jv v;
 };
 
-/* A scope: the template's top level, a macro call, one loop iteration, a with block. */
+/* A scope: the template's top level, a macro call, one loop iteration, a with, set or filter
+ * block. Frames live on the C stack and die in reverse order of creation; `below` chains the live
+ * ones (newest first) and `serial` tells a frame apart from a later one at the same address. */
 struct jframe {
-    struct jframe *parent;
+    struct jframe *parent; /* where lookups continue */
+    struct jframe *below;  /* the frame created before this one, still alive */
+    uint64_t serial;
     struct jvar *vars;
     size_t n, cap;
 };
 
 struct jctx {
     struct jframe *root, *top;
+    struct jframe *frames;   /* every live frame, newest first */
+    uint64_t serials;
     struct jbuf *out;        /* where text goes: the result, or a capture for macros and set blocks */
     struct err *err;
     bool located;            /* the error message already names its line and column */

@@ -22,6 +22,7 @@ static struct jobj *obj_of(struct jv v)
     case JV_DICT:
     case JV_NS: return &v.u.d->h;
     case JV_LOOP: return &v.u.loop->h;
+    case JV_MACRO: return &v.u.macro->h;
     default: return NULL;
     }
 }
@@ -181,6 +182,17 @@ axvk_status jv_new_loop(struct jv *out, struct jv items, uint32_t depth0, struct
     lp->items = jv_ref(items);
     lp->depth0 = depth0;
     *out = (struct jv){.type = JV_LOOP, .u.loop = lp};
+    return AXVK_OK;
+}
+
+axvk_status jv_new_macro(struct jv *out, const void *node, const void *scope, uint64_t serial, struct err *err)
+{
+    *out = jv_undef();
+    struct jmacro *m = mem_calloc(1, sizeof *m);
+    if (!m)
+        return err_set(err, AXVK_ERR_OUT_OF_HOST_MEMORY, "out of memory for a macro");
+    *m = (struct jmacro){{1, 1}, node, scope, serial};
+    *out = (struct jv){.type = JV_MACRO, .u.macro = m};
     return AXVK_OK;
 }
 

@@ -22,7 +22,7 @@ enum jv_type {
     JV_DICT,   /* insertion ordered */
     JV_NS,     /* namespace(): the one mutable object, a dict whose entries `set ns.x` changes */
     JV_LOOP,   /* the `loop` variable of a for statement */
-    JV_MACRO,  /* points at the macro's definition in the parsed template */
+    JV_MACRO,  /* a macro's definition and the scope it was defined in */
     JV_FUNC,   /* a global function (range, namespace, raise_exception, ...) by number */
 };
 
@@ -74,7 +74,7 @@ struct jv {
         struct jlist *l;
         struct jdict *d;
         struct jloop *loop;
-        const void *macro;
+        struct jmacro *macro;
         int fn;
     } u;
 };
@@ -85,6 +85,15 @@ struct jloop {
     struct jv items;
     size_t index0;
     uint32_t depth0;
+};
+
+/* A macro: its definition node and the scope (frame and that frame's serial number) its free
+ * variables resolve in. The evaluator owns the meaning of both; values only keep them. */
+struct jmacro {
+    struct jobj h;
+    const void *node;
+    const void *scope;
+    uint64_t serial;
 };
 
 static inline struct jv jv_undef(void) { return (struct jv){.type = JV_UNDEF}; }
@@ -112,6 +121,7 @@ const struct jv *jv_dict_get_str(const struct jdict *d, const char *key, size_t 
 /* Drops every entry (used to break reference cycles between namespaces). */
 void jv_dict_clear(struct jdict *d);
 axvk_status jv_new_loop(struct jv *out, struct jv items, uint32_t depth0, struct err *err);
+axvk_status jv_new_macro(struct jv *out, const void *node, const void *scope, uint64_t serial, struct err *err);
 
 bool jv_truthy(struct jv v);
 bool jv_is_number(struct jv v);   /* bool, int or float, as Python's numbers.Number */

@@ -71,13 +71,22 @@ static void rope_of(struct ref_rope *rope, const struct model_hparams *hp)
 
 axvk_status ref_model_from_gguf(struct ref_model_gguf *r, const struct gguf *g, struct err *err)
 {
-    memset(r, 0, sizeof *r);
+    struct model_hparams hp;
     struct tensor_source src = {.gguf = g};
+    memset(r, 0, sizeof *r);
+    axvk_status s = hparams_from_gguf(&hp, g, err);
+    return s ? s : ref_model_from_source(r, &hp, &src, err);
+}
+
+axvk_status ref_model_from_source(struct ref_model_gguf *r, const struct model_hparams *hparams,
+                                  const struct tensor_source *tensors, struct err *err)
+{
+    memset(r, 0, sizeof *r);
+    r->hp = *hparams;
+    const struct tensor_source src = *tensors;
     const struct model_hparams *hp = &r->hp;
     struct ref_model *m = &r->m;
-    axvk_status s = hparams_from_gguf(&r->hp, g, err);
-    if (s)
-        return s;
+    axvk_status s;
     *m = (struct ref_model){.n_vocab = hp->n_vocab, .dim = hp->dim, .n_layers = hp->n_layers,
                            .n_head = hp->n_head, .n_kv_head = hp->n_kv_head,
                            .head_dim = hp->head_dim, .ffn_dim = hp->ffn_dim, .rms_eps = hp->rms_eps};

@@ -1,4 +1,4 @@
-/* ref_model: the CPU reference model (src/ref/forward.h) over a GGUF file's tensors, so that
+/* ref_model: the CPU reference model (src/ref/forward.h) over a model file's tensors, so that
  * whole-model GPU results can be checked against the plain-C forward pass. Borrows the mapping:
  * the gguf must outlive the ref_model. */
 #ifndef AXVK_MODEL_REF_MODEL_H
@@ -18,6 +18,11 @@ struct ref_model_gguf {
 };
 
 axvk_status ref_model_from_gguf(struct ref_model_gguf *out, const struct gguf *g, struct err *err);
+/* The same over any tensor source (a Hugging Face directory's safetensors) with hyper-parameters
+ * the caller read (copied); the source's files must outlive the ref_model. */
+struct tensor_source;
+axvk_status ref_model_from_source(struct ref_model_gguf *out, const struct model_hparams *hp,
+                                  const struct tensor_source *src, struct err *err);
 void ref_model_free(struct ref_model_gguf *r);
 
 #endif

@@ -194,29 +194,6 @@ static axvk_status write_hparams(struct gguf_writer *w, const struct synth_desc 
     return AXVK_OK;
 }
 
-static axvk_status write_vocab(struct gguf_writer *w, const struct synth_vocab *v, struct err *err)
-{
-    axvk_status s;
-    if ((s = gguf_writer_set_str(w, "tokenizer.ggml.model", "gpt2", err)) ||
-        (s = gguf_writer_set_str(w, "tokenizer.ggml.pre", v->pre ? v->pre : "gpt-2", err)) ||
-        (s = gguf_writer_set_arr_str(w, "tokenizer.ggml.tokens", v->tokens, v->token_lens,
-                                     v->n_tokens, err)) ||
-        (s = gguf_writer_set_arr(w, "tokenizer.ggml.token_type", GGUF_TYPE_I32, v->token_types,
-                                 v->n_tokens, err)) ||
-        (s = gguf_writer_set_arr_str(w, "tokenizer.ggml.merges", v->merges, v->merge_lens,
-                                     v->n_merges, err)) ||
-        (s = gguf_writer_set_u32(w, "tokenizer.ggml.eos_token_id", (uint32_t)v->eos_id, err)) ||
-        (s = gguf_writer_set_bool(w, "tokenizer.ggml.add_bos_token", false, err)))
-        return s;
-    if (v->pad_id >= 0 &&
-        (s = gguf_writer_set_u32(w, "tokenizer.ggml.padding_token_id", (uint32_t)v->pad_id, err)))
-        return s;
-    if (v->chat_template &&
-        (s = gguf_writer_set_str(w, "tokenizer.chat_template", v->chat_template, err)))
-        return s;
-    return AXVK_OK;
-}
-
 static axvk_status check_shape(const struct model_preset *p, struct err *err)
 {
     if (!p->n_vocab || !p->dim || !p->n_layers || !p->n_head || !p->n_kv_head || !p->ffn_dim ||
@@ -254,18 +231,18 @@ axvk_status synth_write(const struct synth_desc *desc, const char *path, struct 
     if ((s = gguf_writer_create(&w, err)) || (s = write_hparams(w, desc, err)))
         goto done;
     if (desc->vocab) {
-        s = write_vocab(w, desc->vocab, err);
+        s = vocab_gguf_write(w, desc->vocab, err);
     } else {
         if ((s = byte_vocab_make(&bytes, p->n_vocab, err)))
             goto done;
-        struct synth_vocab v = {.n_tokens = bytes.n, .tokens = (const char *const *)bytes.tokens,
-                                .token_types = bytes.types, .pre = "gpt-2", .eos_id = 2,
-                                .pad_id = -1,
-                                .chat_template = "{% for m in messages %}<|im_start|>{{ m.role }}\n"
-                                                 "{{ m.content }}<|im_end|>\n{% endfor %}"
-                                                 "{% if add_generation_prompt %}<|im_start|>"
-                                                 "assistant\n{% endif %}"};
-        s = write_vocab(w, &v, err);
+        struct vocab_gguf v = {.n_tokens = bytes.n, .tokens = (const char *const *)bytes.tokens,
+                               .token_types = bytes.types, .pre = "gpt-2", .eos_id = 2,
+                               .bos_id = -1, .pad_id = -1,
+                               .chat_template = "{% for m in messages %}<|im_start|>{{ m.role }}\n"
+                                                "{{ m.content }}<|im_end|>\n{% endfor %}"
+                                                "{% if add_generation_prompt %}<|im_start|>"
+                                                "assistant\n{% endif %}"};
+        s = vocab_gguf_write(w, &v, err);
     }
     if (s)
         goto done;

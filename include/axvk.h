@@ -312,6 +312,28 @@ axvk_status axvk_model_synthesize(const axvk_synth_desc *desc, const char *out_p
 /* Names of the presets, NULL-terminated (static). */
 const char *const *axvk_synth_presets(void);
 
+/* ------------------------------------------------------------------------------------------------
+ * Converting models: a Hugging Face directory or a GGUF file to a GGUF file of any weight type,
+ * readable by other GGUF tools. No device is used; rows are converted while the file is written,
+ * so memory stays small whatever the model's size. Failures are reported through axvk_errmsg(NULL).
+ * ------------------------------------------------------------------------------------------------ */
+
+typedef struct axvk_convert_desc {
+    const char *type;          /* "f16" (default), "f32", "bf16", "q8_0", "q4_0", "q4_1", "q5_0",
+                                  "q5_1", "q4_k_s" ("q4_k"), "q4_k_m", "q5_k_s" ("q5_k"),
+                                  "q5_k_m", "q6_k": llama.cpp's per-tensor mix for that type */
+    const char *name;          /* general.name; NULL: the GGUF's, or the directory's name */
+    const char *pre;           /* tokenizer.ggml.pre; NULL: the GGUF's, or recognised from the
+                                  tokenizer ("a.x-4.0" for A.X 4.0, "qwen2" for Qwen2.5) */
+    axvk_progress_fn progress; /* bytes of tensor data written; may be NULL */
+    void *progress_user;
+} axvk_convert_desc;
+
+/* `src`: a Hugging Face directory (config.json, *.safetensors, tokenizer files) or a GGUF file.
+ * Llama checkpoints get GGUF's q/k row order; metadata of a GGUF source is kept (but the file
+ * type). out_path must differ from src; no partial file is left on failure. desc may be NULL. */
+axvk_status axvk_convert(const axvk_convert_desc *desc, const char *src, const char *out_path);
+
 #ifdef __cplusplus
 }
 #endif

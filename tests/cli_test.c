@@ -65,7 +65,8 @@ void cli_run(struct cli_result *r, const char *input, size_t len, const char *co
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        int fi = open(in, O_RDONLY), fo = open(out, O_WRONLY | O_TRUNC), fe = open(err, O_WRONLY | O_TRUNC);
+        int fi = open(in, O_RDONLY), fo = open(out, O_WRONLY | O_TRUNC),
+            fe = open(err, O_WRONLY | O_TRUNC);
         if (fi < 0 || fo < 0 || fe < 0 || dup2(fi, 0) < 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0)
             _exit(126);
         execv(AXVK_BIN, (char *const *)argv);

@@ -60,7 +60,8 @@ static void test_tokenize_file_keeps_nul_bytes(void **state)
 {
     const cJSON *v = NULL;
     for (size_t i = 0; i < n_tok && !v; i++)
-        if (!*text_of(tok_vectors[i]) && cJSON_GetArraySize(cJSON_GetObjectItem(tok_vectors[i], "ax")))
+        if (!*text_of(tok_vectors[i]) &&
+            cJSON_GetArraySize(cJSON_GetObjectItem(tok_vectors[i], "ax")))
             v = tok_vectors[i]; /* cJSON stops a string at U+0000: the text starts with it */
     assert_non_null(v);
     /* "\0\1\x7f": the text cJSON shows as empty is three bytes in the vectors file */
@@ -77,7 +78,8 @@ static void test_tokenize_no_special_reads_im_end_as_text(void **state)
 {
     struct cli_result special, plain;
     run(&special, NULL, (const char *[]){"tokenize", "-m", AX, "-p", "<|im_end|>", NULL});
-    run(&plain, NULL, (const char *[]){"tokenize", "-m", AX, "--no-special", "-p", "<|im_end|>", NULL});
+    run(&plain, NULL,
+        (const char *[]){"tokenize", "-m", AX, "--no-special", "-p", "<|im_end|>", NULL});
     assert_int_equal(special.status, 0);
     assert_int_equal(plain.status, 0);
     cJSON *want = cJSON_CreateIntArray((const int[]){27}, 1);
@@ -165,7 +167,8 @@ static void test_detokenize_restores_text_exactly(void **state)
     cli_result_free(&r);
     free(list);
     /* the comma list form, with a special token kept or skipped */
-    run(&r, NULL, (const char *[]){"tokenize", "-m", AX, "--detokenize", "-p", "25,8,14756,27", NULL});
+    run(&r, NULL,
+        (const char *[]){"tokenize", "-m", AX, "--detokenize", "-p", "25,8,14756,27", NULL});
     assert_string_equal(r.out, "<|im_start|><|user|>hi<|im_end|>");
     cli_result_free(&r);
     run(&r, NULL, (const char *[]){"tokenize", "-m", AX, "--detokenize", "--skip-special", "-p",
@@ -189,7 +192,8 @@ static void test_detokenize_jsonl_replaces_split_characters(void **state)
 static void test_tokenize_jsonl_names_the_bad_line(void **state)
 {
     struct cli_result r;
-    run(&r, "{\"text\":\"ok\"}\n{\"txt\":1}\n", (const char *[]){"tokenize", "-m", AX, "--jsonl", NULL});
+    run(&r, "{\"text\":\"ok\"}\n{\"txt\":1}\n",
+        (const char *[]){"tokenize", "-m", AX, "--jsonl", NULL});
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.err, "line 2"));
     /* the good line before it was answered, and nothing after */
@@ -273,7 +277,8 @@ static void test_template_renders_ax_vectors_exactly_and_tokenizes_to_prompt_ids
         if (!is_ax(chat_vectors[i]))
             continue;
         const char *name = cJSON_GetObjectItemCaseSensitive(chat_vectors[i], "case")->valuestring;
-        const char *want = cJSON_GetObjectItemCaseSensitive(chat_vectors[i], "rendered")->valuestring;
+        const char *want =
+            cJSON_GetObjectItemCaseSensitive(chat_vectors[i], "rendered")->valuestring;
         struct cli_result r;
         render(&r, chat_vectors[i]);
         if (r.status != 0 || r.out_len != strlen(want) || memcmp(r.out, want, r.out_len))
@@ -332,8 +337,8 @@ static void test_template_reads_request_object_and_stdin(void **state)
     char *json = cJSON_Print(body);
     cJSON_Delete(body);
     struct cli_result r;
-    run(&r, json, (const char *[]){"template", "-m", AX, "--messages", "-", "--add-generation-prompt",
-                                   NULL});
+    run(&r, json,
+        (const char *[]){"template", "-m", AX, "--messages", "-", "--add-generation-prompt", NULL});
     assert_int_equal(r.status, 0);
     assert_string_equal(r.out, cJSON_GetObjectItem(v, "rendered")->valuestring);
     cli_result_free(&r);

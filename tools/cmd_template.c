@@ -23,9 +23,9 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: axvk template -m MODEL --messages FILE.json [--tools FILE.json]\n"
             "                     [--add-generation-prompt] [--chat-template FILE]\n"
-            "  -m PATH                  GGUF file or Hugging Face directory (template and tokenizer)\n"
-            "  --messages FILE          JSON array of {\"role\", \"content\", ...} ('-': stdin); an\n"
-            "                           object {\"messages\": [...], \"tools\": [...]} is read too\n"
+            "  -m PATH                  GGUF file or Hugging Face directory\n"
+            "  --messages FILE          JSON array of {\"role\", \"content\", ...} ('-': stdin);\n"
+            "                           {\"messages\": [...], \"tools\": [...]} is read too\n"
             "  --tools FILE             JSON array of tool definitions\n"
             "  --add-generation-prompt  end with the opening of the assistant's turn\n"
             "  --chat-template FILE     render with this template instead of the model's\n"

@@ -33,8 +33,8 @@ static void usage(FILE *f)
             "  -f FILE         the same for the bytes of FILE\n"
             "  --no-special    special tokens in the text (<|im_end|> ...) are plain text\n"
             "  --jsonl         read {\"text\": ...} lines on stdin, write {\"ids\": [...]} lines\n"
-            "  --detokenize    the reverse: -p \"1,2,3\" prints the text exactly (no newline added);\n"
-            "                  --jsonl reads {\"ids\": [...]} and writes {\"text\": ...}\n"
+            "  --detokenize    the reverse: -p \"1,2,3\" prints the text exactly (no newline\n"
+            "                  added); --jsonl reads {\"ids\": [...]} and writes {\"text\": ...}\n"
             "  --skip-special  with --detokenize: control tokens produce no text\n"
             "  --bench FILE    encode FILE repeatedly for about 2 s; print MB/s and tokens/s\n");
 }

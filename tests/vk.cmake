@@ -12,5 +12,6 @@ set_tests_properties(vk_devices_without_driver PROPERTIES
 add_test(NAME vk_devices_json COMMAND axvk devices --json)
 add_test(NAME vk_bandwidth_command COMMAND axvk bandwidth --size 4 --passes 2)
 set_tests_properties(vk_devices_json vk_bandwidth_command PROPERTIES LABELS gpu
-                     ENVIRONMENT "AXVK_VALIDATION=1" FAIL_REGULAR_EXPRESSION "validation error")
+                     ENVIRONMENT "AXVK_VALIDATION=1;XDG_CACHE_HOME=${CMAKE_CURRENT_BINARY_DIR}/xdg-cache"
+                     FAIL_REGULAR_EXPRESSION "validation error")
 set_tests_properties(vk_devices_json PROPERTIES PASS_REGULAR_EXPRESSION "\"selected\":[ \t]*true")

@@ -155,6 +155,20 @@ typedef struct axvk_model_desc {
  * saying what is needed and what would fit. */
 axvk_status axvk_model_load(axvk_context *ctx, const char *path, const axvk_model_desc *desc,
                             axvk_model **out);
+
+/* A model with random weights in the shapes of a real one, made on the device in seconds: no
+ * file, no download, nothing quantized on the host. For benchmarks and tests: its output is noise.
+ * `spec` is "PRESET[:TYPE]": a preset of axvk_synth_presets() ("ax4-light", "ax4",
+ * "qwen2.5-0.5b" ... "qwen2.5-72b", "tiny") and a weight type spelled as for `quant` (default
+ * "q4_k_m"), each tensor getting the type llama.cpp's quantizer gives it under that scheme.
+ * Same seed, same weights. Norms are 1, biases small; the vocabulary is byte-level (ids 0-2
+ * <|endoftext|> <|im_start|> <|im_end|>, 3-258 the 256 bytes, the rest unused), the chat
+ * template ChatML. desc may be NULL; of it n_ctx, n_seq, kv_type, chat_template and progress
+ * apply, quant and vocab_only must be unset. Fails like axvk_model_load, before allocating,
+ * when the memory plan does not fit the device. */
+axvk_status axvk_model_create_synthetic(axvk_context *ctx, const char *spec, uint64_t seed,
+                                        const axvk_model_desc *desc, axvk_model **out);
+
 void axvk_model_destroy(axvk_model *model);
 
 typedef struct axvk_model_info {

@@ -1,4 +1,4 @@
-/* api/model: axvk_model (load, info, destroy) and the text calls on it (tokenize, detokenize,
+/* api/model: axvk_model (load, create_synthetic, info, destroy) and the text calls on it (tokenize, detokenize,
  * chat template). Argument checks and error reporting only; the work is src/model's and src/text's. */
 #include <string.h>
 
@@ -16,39 +16,85 @@ struct axvk_model {
     struct model *m;
 };
 
-axvk_status axvk_model_load(axvk_context *ctx, const char *path, const axvk_model_desc *desc,
-                            axvk_model **out)
+/* Model options from a public descriptor (NULL: defaults); the message lands on ctx. */
+static axvk_status opts_from_desc(axvk_context *ctx, const axvk_model_desc *desc,
+                                  struct model_opts *o)
 {
     static const axvk_model_desc defaults = {0};
-    if (!ctx || !path || !out)
-        return AXVK_ERR_INVALID_ARGUMENT;
-    api_begin(ctx);
-    *out = NULL;
     if (!desc)
         desc = &defaults;
-    struct model_opts o = {.n_ctx = desc->n_ctx, .n_seq = desc->n_seq, .kv_type = WTYPE_F16,
-                           .quant_scheme = -1, .chat_template = desc->chat_template,
-                           .vocab_only = desc->vocab_only, .progress = desc->progress,
-                           .progress_user = desc->progress_user};
+    *o = (struct model_opts){.n_ctx = desc->n_ctx, .n_seq = desc->n_seq, .kv_type = WTYPE_F16,
+                             .quant_scheme = -1, .chat_template = desc->chat_template,
+                             .vocab_only = desc->vocab_only, .progress = desc->progress,
+                             .progress_user = desc->progress_user};
     if (desc->kv_type && strcmp(desc->kv_type, "f16") != 0) {
         if (strcmp(desc->kv_type, "q8_0") != 0)
             return err_set(&ctx->err, AXVK_ERR_INVALID_ARGUMENT,
                            "KV cache type \"%s\": expected f16 or q8_0", desc->kv_type);
-        o.kv_type = WTYPE_Q8_0;
+        o->kv_type = WTYPE_Q8_0;
     }
-    if (desc->quant && (o.quant_scheme = quant_scheme_from_name(desc->quant)) < 0)
+    if (desc->quant && (o->quant_scheme = quant_scheme_from_name(desc->quant)) < 0)
         return err_set(&ctx->err, AXVK_ERR_INVALID_ARGUMENT, "unknown quantization \"%s\"",
                        desc->quant);
-    if (o.n_seq > 8)
-        return err_set(&ctx->err, AXVK_ERR_INVALID_ARGUMENT, "n_seq %u: at most 8", o.n_seq);
-    if (!o.vocab_only && !ctx->dev)
+    if (o->n_seq > 8)
+        return err_set(&ctx->err, AXVK_ERR_INVALID_ARGUMENT, "n_seq %u: at most 8", o->n_seq);
+    if (!o->vocab_only && !ctx->dev)
         return err_set(&ctx->err, AXVK_ERR_INVALID_ARGUMENT,
                        "this context has no device: load with vocab_only");
+    return AXVK_OK;
+}
+
+axvk_status axvk_model_load(axvk_context *ctx, const char *path, const axvk_model_desc *desc,
+                            axvk_model **out)
+{
+    if (!ctx || !path || !out)
+        return AXVK_ERR_INVALID_ARGUMENT;
+    api_begin(ctx);
+    *out = NULL;
+    struct model_opts o;
+    axvk_status s = opts_from_desc(ctx, desc, &o);
+    if (s)
+        return s;
     axvk_model *model = mem_calloc(1, sizeof *model);
     if (!model)
         return err_set(&ctx->err, AXVK_ERR_OUT_OF_HOST_MEMORY, "model handle");
     model->ctx = ctx;
-    axvk_status s = model_load(&model->m, ctx->dev, path, &o, &ctx->err);
+    s = model_load(&model->m, ctx->dev, path, &o, &ctx->err);
+    if (s) {
+        mem_free(model);
+        return s;
+    }
+    *out = model;
+    return AXVK_OK;
+}
+
+axvk_status axvk_model_create_synthetic(axvk_context *ctx, const char *spec, uint64_t seed,
+                                        const axvk_model_desc *desc, axvk_model **out)
+{
+    if (!ctx || !spec || !out)
+        return AXVK_ERR_INVALID_ARGUMENT;
+    api_begin(ctx);
+    *out = NULL;
+    struct model_opts o;
+    const struct model_preset *preset;
+    int scheme;
+    axvk_status s;
+    if (desc && (desc->quant || desc->vocab_only))
+        return err_set(&ctx->err, AXVK_ERR_INVALID_ARGUMENT,
+                       "a synthetic model takes its type from the spec (\"%s\") and always has "
+                       "weights: leave quant and vocab_only unset", spec);
+    if (!ctx->dev)
+        return err_set(&ctx->err, AXVK_ERR_INVALID_ARGUMENT,
+                       "a synthetic model lives on a device: this context has none");
+    if ((s = opts_from_desc(ctx, desc, &o)) ||
+        (s = model_synthetic_spec(spec, &preset, &scheme, &ctx->err)))
+        return s;
+    o.quant_scheme = scheme;
+    axvk_model *model = mem_calloc(1, sizeof *model);
+    if (!model)
+        return err_set(&ctx->err, AXVK_ERR_OUT_OF_HOST_MEMORY, "model handle");
+    model->ctx = ctx;
+    s = model_create_synthetic(&model->m, ctx->dev, preset, seed, &o, &ctx->err);
     if (s) {
         mem_free(model);
         return s;

@@ -96,4 +96,30 @@ axvk_status model_weight_plan(const struct model_hparams *hp, const struct tenso
                               struct err *err);
 void model_free_weights(struct model *m);
 
+/* Synthetic models made on the device (synth_dev.c): a preset's shapes, every matrix in the type
+ * quant_mix gives opts->quant_scheme (-1: f16), random bytes written by the synth_fill kernel
+ * (a pure function of seed), norms 1, small biases, a byte-level vocabulary, ChatML. Nothing is
+ * read or quantized on the host. Fails like model_load, before allocating, when the plan does
+ * not fit the device. */
+struct model_preset;
+axvk_status model_create_synthetic(struct model **out, struct vkdev *dev,
+                                   const struct model_preset *p, uint64_t seed,
+                                   const struct model_opts *opts, struct err *err);
+
+/* Device memory a model takes: weights, KV cache for its n_ctx x n_seq, prefill scratch. */
+struct model_plan {
+    uint64_t weights, kv, scratch;
+    uint64_t need;  /* the sum */
+    uint64_t avail; /* what the device offers: its memory budget, else its largest heap */
+};
+/* The plan of a synthetic model for prefill chunks of n_batch (0: 512) on a device (info may be
+ * NULL: avail stays 0). Validates the shape; allocates nothing on the device. */
+axvk_status model_plan_synthetic(const struct model_preset *p, int scheme,
+                                 const struct model_opts *opts, uint32_t n_batch,
+                                 const struct vkdev_info *info, struct model_plan *plan,
+                                 struct err *err);
+/* "ax4-light:q4_k_m" (TYPE defaults to q4_k_m) into a preset and an enum quant_scheme. */
+axvk_status model_synthetic_spec(const char *spec, const struct model_preset **preset, int *scheme,
+                                 struct err *err);
+
 #endif

@@ -1,4 +1,4 @@
-/* presets: table of real model shapes (A.X 4.0 Light/72B, Qwen2.5 0.5B-72B). */
+/* presets: table of real model shapes (A.X 4.0 Light/72B, Qwen2.5 0.5B-72B) and a tiny one. */
 #include "model/presets.h"
 
 #include <string.h>
@@ -14,6 +14,8 @@ static const struct model_preset presets[] = {
     {"qwen2.5-14b", "Qwen2.5 14B (synthetic)", 152064, 5120, 48, 40, 8, 13824, 32768, 1e6f, 1e-5f, 0},
     {"qwen2.5-32b", "Qwen2.5 32B (synthetic)", 152064, 5120, 64, 40, 8, 27648, 32768, 1e6f, 1e-5f, 0},
     {"qwen2.5-72b", "Qwen2.5 72B (synthetic)", 152064, 8192, 80, 64, 8, 29568, 32768, 1e6f, 1e-6f, 0},
+    /* tests and quick benchmark runs on CPU devices: every dimension a multiple of 32 */
+    {"tiny", "tiny (synthetic)", 512, 128, 2, 4, 2, 256, 2048, 1e6f, 1e-6f, 0},
 };
 
 const struct model_preset *preset_find(const char *name)

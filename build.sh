@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # build.sh: install what is missing, build, then run the main job or the tests.
 #   ./build.sh run    build (Release) and run the main job on the embedded default
-#   ./build.sh test   build and run the whole test suite (with CI=true: also under ASan+UBSan)
+#   ./build.sh test   build and run the whole test suite (with CI=true: also under ASan+UBSan,
+#                     and each libFuzzer target for a bounded time)
 set -euo pipefail
 cd "$(dirname "$0")"
 mode=${1:-run}
@@ -43,6 +44,9 @@ case "$mode" in
       LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0 \
       UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         ctest --test-dir build-asan --output-on-failure -j"$jobs"
+      CC=clang configure build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAXVK_FUZZ=ON \
+        -DAXVK_FUZZ_SECONDS="${AXVK_FUZZ_SECONDS:-15}" -DBUILD_TESTING=ON
+      ctest --test-dir build-fuzz --output-on-failure -L fuzz
     fi
     ;;
   *)

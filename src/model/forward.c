@@ -19,16 +19,17 @@ static struct vkbuf none(void)
     return (struct vkbuf){0};
 }
 
-/* y [n_tok, mat->rows] = x [n_tok, mat->k] . mat^T (+ bias) (+ res): vectors for a decode step
- * (n_tok <= 8 columns), tiled matrices for a prefill chunk. */
-static axvk_status project(struct vkrec *rec, int decode, const struct vkbuf *y,
-                           const struct dev_mat *mat, const struct vkbuf *x, uint32_t n_tok,
-                           const struct dev_vec *bias, const struct vkbuf *res)
+/* y [n_tok, mat->rows] = x [n_tok, mat->k] . mat^T (+ bias) (+ res). Up to 8 tokens (a decode
+ * step, or a short prompt) the product is weight-bandwidth bound: vectors read the weights once
+ * for all columns; past that, tiled matrices reuse each weight tile across 64 tokens. */
+static axvk_status project(struct vkrec *rec, const struct vkbuf *y, const struct dev_mat *mat,
+                           const struct vkbuf *x, uint32_t n_tok, const struct dev_vec *bias,
+                           const struct vkbuf *res)
 {
     struct vkbuf b = bias && bias->n ? bias->buf : none();
     struct vkbuf r = res ? *res : none();
     struct err err = {0};
-    if (decode) {
+    if (n_tok <= MATVEC_MAX_COLS) {
         struct matvec_args a = {.wtype = mat->type, .rows = mat->rows, .k = mat->k,
                                 .n_cols = n_tok, .w = &mat->w, .x = *x, .y = *y, .bias = b,
                                 .res = r};
@@ -81,21 +82,21 @@ static void layers(struct session *s, struct vkrec *rec, int decode, uint32_t n_
         const struct model_layer *L = &m->layers[l];
         /* attention block */
         kern_rmsnorm(rec, &s->xb, &s->x, &L->attn_norm.buf, hp->dim, n_tok, hp->rms_eps);
-        project(rec, decode, &s->q, &L->wq, &s->xb, n_tok, &L->bq, NULL);
-        project(rec, decode, &s->k, &L->wk, &s->xb, n_tok, &L->bk, NULL);
-        project(rec, decode, &s->v, &L->wv, &s->xb, n_tok, &L->bv, NULL);
+        project(rec, &s->q, &L->wq, &s->xb, n_tok, &L->bq, NULL);
+        project(rec, &s->k, &L->wk, &s->xb, n_tok, &L->bk, NULL);
+        project(rec, &s->v, &L->wv, &s->xb, n_tok, &L->bv, NULL);
         kern_rope(rec, &s->q, &s->q, &s->pos_in, &m->rope_tab, &m->rope, n_tok, hp->n_head,
                   hp->head_dim);
         kern_kv_write(rec, &s->k_cache[l], &s->v_cache[l], &s->k, &s->v, &s->pos_in, &m->rope_tab,
                       &m->rope, &kv);
         attention(s, rec, decode, l, n_tok, row0);
-        project(rec, decode, &s->x, &L->wo, &s->att, n_tok, NULL, &s->x);
+        project(rec, &s->x, &L->wo, &s->att, n_tok, NULL, &s->x);
         /* feed-forward block */
         kern_rmsnorm(rec, &s->xb, &s->x, &L->ffn_norm.buf, hp->dim, n_tok, hp->rms_eps);
-        project(rec, decode, &s->gate, &L->w_gate, &s->xb, n_tok, NULL, NULL);
-        project(rec, decode, &s->up, &L->w_up, &s->xb, n_tok, NULL, NULL);
+        project(rec, &s->gate, &L->w_gate, &s->xb, n_tok, NULL, NULL);
+        project(rec, &s->up, &L->w_up, &s->xb, n_tok, NULL, NULL);
         kern_swiglu(rec, &s->gate, &s->gate, &s->up, hp->ffn_dim, n_tok, hp->ffn_dim, hp->ffn_dim);
-        project(rec, decode, &s->x, &L->w_down, &s->gate, n_tok, NULL, &s->x);
+        project(rec, &s->x, &L->w_down, &s->gate, n_tok, NULL, &s->x);
     }
 }
 
@@ -121,7 +122,7 @@ axvk_status forward_record_prefill(struct session *s, struct vkrec *rec, uint32_
     struct vkbuf normed = vkbuf_view(&s->xb, 0, row_bytes);
     kern_rmsnorm(rec, &normed, &last, &m->output_norm.buf, hp->dim, 1, hp->rms_eps);
     struct vkbuf one = vkbuf_view(&s->step_logits, 0, 4ull * hp->n_vocab);
-    project(rec, 1, &one, &m->output, &normed, 1, NULL, NULL);
+    project(rec, &one, &m->output, &normed, 1, NULL, NULL);
     struct vkbuf dst = vkbuf_view(&s->logits, 4ull * hp->n_vocab * seq, 4ull * hp->n_vocab);
     vkrec_copy(rec, &dst, &one, 4ull * hp->n_vocab);
     return vkrec_err(rec)->status;
@@ -135,7 +136,7 @@ axvk_status forward_record_decode(struct session *s, struct vkrec *rec, uint32_t
     embed(s, rec, n_cols);
     layers(s, rec, 1, n_cols, 0);
     kern_rmsnorm(rec, &s->xb, &s->x, &m->output_norm.buf, hp->dim, n_cols, hp->rms_eps);
-    project(rec, 1, &s->step_logits, &m->output, &s->xb, n_cols, NULL, NULL);
+    project(rec, &s->step_logits, &m->output, &s->xb, n_cols, NULL, NULL);
     /* keep the logits of the stepped sequences only; the others' rows hold unread results */
     uint64_t row = 4ull * hp->n_vocab;
     for (uint32_t c = 0; c < n_cols; c++) {

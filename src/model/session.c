@@ -2,6 +2,7 @@
  * positions, choosing or recording the command buffer, submitting, reading 4 bytes back. */
 #include "model/session.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "base/alloc.h"
@@ -65,10 +66,12 @@ static axvk_status alloc_buffers(struct session *s, struct err *err)
             return st;
     s->pen_stride = PENALTY_PAIRS;
     struct kern_sample_shape shape = {.n_vocab = hp->n_vocab, .n_rows = s->n_seq,
-                                      .pen_stride = s->pen_stride};
+                                      .pen_stride = s->pen_stride,
+                                      .n_logprobs = SAMPLE_MAX_LOGPROBS};
     if ((st = alloc_host(s, &s->sample_params, s->n_seq * sizeof(struct sample_params), "sampling settings", err)) ||
         (st = alloc_host(s, &s->sample_pen, 8ull * s->n_seq * s->pen_stride, "penalty window", err)) ||
-        (st = alloc_host(s, &s->sample_out, 8ull * s->n_seq, "sampled ids", err)) ||
+        (st = alloc_host(s, &s->sample_out, 8ull * s->n_seq * (1 + SAMPLE_MAX_LOGPROBS),
+                         "sampled ids", err)) ||
         (st = alloc(s, &s->sample_scratch, kern_sample_scratch_bytes(&shape), "sampling scratch", err)) ||
         (st = alloc(s, &s->argmax_scratch, kern_argmax_scratch_bytes(hp->n_vocab, s->n_seq), "argmax scratch", err)))
         return st;
@@ -131,7 +134,8 @@ void session_destroy(struct session *s)
     mem_free(s);
 }
 
-/* Runs a recording and turns the recorder's sticky error into the caller's. */
+/* Runs a recording and turns the recorder's sticky error into the caller's. With AXVK_PROFILE=1
+ * the time per kernel of every submission goes to stderr. */
 static axvk_status run(struct vkrec *rec, int submit_only_ended, struct err *err)
 {
     axvk_status st = submit_only_ended ? vkrec_submit(rec) : vkrec_run(rec);
@@ -139,6 +143,8 @@ static axvk_status run(struct vkrec *rec, int submit_only_ended, struct err *err
         st = vkrec_wait(rec);
     if (st && err)
         *err = *vkrec_err(rec);
+    if (!st && vkrec_dev(rec)->profile)
+        vkrec_profile_print(rec, stderr);
     return st;
 }
 
@@ -267,10 +273,15 @@ static int is_greedy(const struct session_sampling *p)
 }
 
 axvk_status session_sample(struct session *s, const uint32_t *seqs, uint32_t n,
-                           const struct session_sampling *params, int32_t *ids, struct err *err)
+                           const struct session_sampling *params, uint32_t n_logprobs,
+                           int32_t *ids, struct session_logprob *lp, struct err *err)
 {
     const uint32_t n_vocab = s->m->hp.n_vocab;
-    uint32_t n_rows = 0, greedy = 1;
+    if (n_logprobs > SAMPLE_MAX_LOGPROBS || n_logprobs > n_vocab || (n_logprobs && !lp))
+        return err_set(err, AXVK_ERR_INVALID_ARGUMENT, "%u logprobs (at most %d)", n_logprobs,
+                       SAMPLE_MAX_LOGPROBS);
+    /* argmax reports no probabilities: logprobs need the sampling chain, greedy rows included */
+    uint32_t n_rows = 0, greedy = n_logprobs == 0;
     for (uint32_t i = 0; i < n; i++) {
         if (seqs[i] >= s->n_seq)
             return err_set(err, AXVK_ERR_INVALID_ARGUMENT, "sequence %u of %u", seqs[i], s->n_seq);
@@ -306,7 +317,7 @@ axvk_status session_sample(struct session *s, const uint32_t *seqs, uint32_t n,
             kern_sample_params(&sp[r], &ks, p->u, n_pairs);
         }
         struct kern_sample_shape shape = {.n_vocab = n_vocab, .n_rows = n_rows,
-                                          .pen_stride = s->pen_stride};
+                                          .pen_stride = s->pen_stride, .n_logprobs = n_logprobs};
         struct kern_sample_bufs b = {.logits = s->logits, .params = s->sample_params,
                                      .pen = s->sample_pen, .scratch = s->sample_scratch,
                                      .out = s->sample_out};
@@ -314,8 +325,15 @@ axvk_status session_sample(struct session *s, const uint32_t *seqs, uint32_t n,
     }
     if ((st = run(s->sampler, 0, err)))
         return st;
-    /* argmax writes one u32 per row; the sampler {id, logprob} pairs */
-    for (uint32_t i = 0; i < n; i++)
-        ids[i] = (int32_t)(greedy ? out[seqs[i]] : out[2 * seqs[i]]);
+    /* argmax writes one u32 per row; the sampler 1 + n_logprobs {id, logprob} pairs */
+    const uint32_t stride = 2 * (1 + n_logprobs);
+    for (uint32_t i = 0; i < n; i++) {
+        const uint32_t *row = out + (size_t)stride * seqs[i];
+        ids[i] = (int32_t)(greedy ? out[seqs[i]] : row[0]);
+        for (uint32_t k = 0; k < n_logprobs + 1 && n_logprobs; k++) {
+            lp[(size_t)i * (1 + n_logprobs) + k].id = (int32_t)row[2 * k];
+            memcpy(&lp[(size_t)i * (1 + n_logprobs) + k].logprob, &row[2 * k + 1], sizeof(float));
+        }
+    }
     return AXVK_OK;
 }

@@ -3,11 +3,13 @@
  * so nothing is uploaded and no reference is needed. Owns only the buffers of a run. */
 #include "kernels/bench_prefill.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "base/wtype.h"
 #include "kernels/attention.h"
+#include "kernels/bench_ops.h"
 #include "kernels/matmul.h"
 #include "vk/memory.h"
 #include "vk/record.h"
@@ -219,4 +221,60 @@ fail:
     vkrec_destroy(rec);
     free_bufs(dev, &b);
     return st;
+}
+
+/* Splits an entry name into the table's columns: "matmul q4_k pp512 3584x3584" is kernel matmul,
+ * type q4_k, shape "pp512 3584x3584"; "attn decode f16 L=512" is kernel attn_decode. */
+static void columns(const char *name, struct bench_row *row)
+{
+    static char type[8];
+    const char *rest = name;
+    if (!strncmp(name, "attn decode ", 12)) {
+        row->kernel = "attn_decode";
+        rest = name + 12;
+    } else if (!strncmp(name, "attn prefill ", 13)) {
+        row->kernel = "attn_prefill";
+        rest = name + 13;
+    } else {
+        row->kernel = "matmul";
+        rest = name + 7;
+    }
+    const char *space = strchr(rest, ' ');
+    size_t n = space ? (size_t)(space - rest) : strlen(rest);
+    snprintf(type, sizeof type, "%.*s", (int)n, rest);
+    row->type = type;
+    snprintf(row->shape, sizeof row->shape, "%s", space ? space + 1 : "");
+}
+
+/* --quick keeps the shapes a CPU device finishes in seconds: one matmul, the short attentions. */
+static int quick_entry(const char *name)
+{
+    return !strcmp(name, "matmul q4_k pp512 3584x3584") || strstr(name, "L=512") ||
+           !strcmp(name, "attn decode f16 L=4096");
+}
+
+axvk_status bench_prefill(struct bench_ctx *ctx, struct err *err)
+{
+    for (uint32_t i = 0; i < bench_prefill_count(); i++) {
+        struct bench_row row = {0};
+        const char *name = bench_prefill_name(i);
+        columns(name, &row);
+        if ((ctx->quick && !quick_entry(name)) || !bench_wanted(ctx, row.kernel, row.shape, row.type))
+            continue;
+        struct bench_prefill_result r;
+        axvk_status st = bench_prefill_run(ctx->dev, i, ctx->iters ? ctx->iters : (ctx->quick ? 1 : 5),
+                                           &r, err);
+        if (st == AXVK_ERR_OUT_OF_DEVICE_MEMORY || st == AXVK_ERR_UNSUPPORTED) {
+            bench_note(ctx, "skipped %s: %s", name, err->msg);
+            continue;
+        }
+        if (st)
+            return st;
+        row.us = r.ms * 1e3;
+        row.bytes = r.bytes;
+        row.flops = r.flops;
+        row.gpu_timer = r.gpu_timer;
+        bench_emit(ctx, &row);
+    }
+    return AXVK_OK;
 }

@@ -26,4 +26,8 @@ const char *bench_prefill_name(uint32_t i);
 axvk_status bench_prefill_run(struct vkdev *dev, uint32_t i, uint32_t iters,
                               struct bench_prefill_result *out, struct err *err);
 
+struct bench_ctx;
+/* The op benchmark table's entry (bench_ops.def): every entry above as a row. */
+axvk_status bench_prefill(struct bench_ctx *ctx, struct err *err);
+
 #endif

@@ -380,6 +380,29 @@ static void test_jinja2_runtime_quirks(void **state)
     tmpl_expect_error("{{ 5|indent }}", "expected a string");
 }
 
+/* printf-style `%` on strings and the format filter */
+static void test_percent_formatting_matches_python(void **state)
+{
+    (void)state;
+    tmpl_expect("{{ '%s' % 1 }}|{{ '%s-%s' % (1, 'a') }}|{{ '%d' % 2.7 }}|{{ '%5d|%-5d|%05d' % (42, 42, -42) }}|{{ '%+d % d' % (3, 3) }}",
+                "1|1-a|2|   42|42   |-0042|+3  3");
+    tmpl_expect("{{ '%x %X %o %#x %#o %#X' % (255, 255, 8, 255, 8, 255) }}|{{ '%x' % -31 }}|{{ '%.3d' % 7 }}",
+                "ff FF 10 0xff 0o10 0XFF|-1f|007");
+    tmpl_expect("{{ '%f|%.2f|%10.3f|%-10.1f|%e|%.3E|%g|%G|%#g' % (3.14159, 2.5, 1.0, 2.25, 12345.678, 0.00012, 0.0001, 1e20, 1.5) }}",
+                "3.141590|2.50|     1.000|2.2       |1.234568e+04|1.200E-04|0.0001|1E+20|1.50000");
+    tmpl_expect("{{ '%s|%r|%a' % ('é', 'é', [1]) }}|{{ '%.2s|%5s|%-5s|' % ('héllo', 'ab', 'ab') }}|{{ '%c%c' % (65, 'é') }}|{{ '%%' % () }}",
+                "é|'é'|[1]|hé|   ab|ab   ||Aé|%");
+    tmpl_expect("{{ '%(a)s and %(b)05.1f' % {'a': 'x', 'b': 2.25} }}|{{ '%s' % {'a': 1} }}|{{ '%s' % [1, 2] }}|{{ '%*d|%-*d|%.*f' % (5, 1, 4, 2, 2, 3.14159) }}",
+                "x and 002.2|{'a': 1}|[1, 2]|    1|2   |3.14");
+    tmpl_expect("{{ '%s, %s!'|format('Hello', 'World') }}|{{ '%(x)s'|format(x=5) }}|{{ '%d items'|format(3) }}|{{ '%5.1f%%' % 99.44 }}",
+                "Hello, World!|5|3 items| 99.4%");
+    tmpl_expect("{{ '%i|%u' % (7, 8) }}|{{ '%s' % none }}|{{ '%s' % (none,) }}|{{ '%r' % \"it's\" }}|{{ '%05s|%-05d' % ('a', 3) }}|{{ '%.0f %.0f' % (0.5, 1.5) }}|{{ '%+.1e' % -0.0 }}",
+                "7|8|None|None|\"it's\"|    a|3    |0 2|-0.0e+00");
+    tmpl_expect_error("{{ '%s %s' % (1,) }}", "not enough arguments for format string");
+    tmpl_expect_error("{{ '%s' % (1, 2) }}", "not all arguments converted");
+    tmpl_expect_error("{{ '%x' % 2.5 }}", "an integer is required, not float");
+}
+
 int chat_template_unit_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -412,6 +435,7 @@ int chat_template_unit_tests(void)
         cmocka_unit_test(test_global_functions),
         cmocka_unit_test(test_string_literal_escapes),
         cmocka_unit_test(test_jinja2_runtime_quirks),
+        cmocka_unit_test(test_percent_formatting_matches_python),
     };
     return cmocka_run_group_tests_name("chat_template_units", tests, NULL, NULL);
 }

@@ -115,6 +115,8 @@ axvk_status jinja_str_strip(struct jctx *ctx, struct jv s, struct jv chars, bool
 /* count < 0 replaces every occurrence. */
 axvk_status jinja_str_replace(struct jctx *ctx, struct jv s, struct jv old, struct jv repl, int64_t count,
                               struct jv *out);
+/* Python's `fmt % values` (jinja_format.c). */
+axvk_status jinja_str_percent(struct jctx *ctx, struct jv fmt, struct jv values, struct jv *out);
 /* str.splitlines(): a list of lines without their line breaks. */
 axvk_status jinja_str_splitlines(struct jctx *ctx, struct jv s, bool keepends, struct jv *out);
 axvk_status jinja_str_method(struct jctx *ctx, struct jv s, const char *name, size_t len, const struct jargs *args,

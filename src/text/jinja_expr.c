@@ -202,7 +202,7 @@ static axvk_status arith(struct jctx *ctx, const struct jnode *n, struct jv a, s
     if (op == OP_MUL && (b.type == JV_STR || b.type == JV_LIST) && as_int(a, &x))
         return b.type == JV_STR ? repeat_str(ctx, b, x, out) : concat_list(ctx, b, jv_none(), x, out);
     if (op == OP_MOD && a.type == JV_STR)
-        return jinja_fail(ctx, "printf-style '%%' formatting of strings is not supported");
+        return jinja_str_percent(ctx, a, b, out);
     return jinja_fail(ctx, "unsupported operand type(s) for %s: '%s' and '%s'", names[op], jv_type_name(a),
                       jv_type_name(b));
 }
@@ -222,6 +222,10 @@ axvk_status jinja_contains(struct jctx *ctx, struct jv needle, struct jv hay, bo
             *out = jv_equal(hay.u.l->items[i], needle);
         return AXVK_OK;
     case JV_DICT:
+        if (needle.type == JV_UNDEF) { /* hashable in jinja2, and never a key */
+            *out = false;
+            return AXVK_OK;
+        }
         if (!jv_is_hashable(needle))
             return jinja_fail(ctx, "unhashable type: '%s'", jv_type_name(needle));
         *out = jv_dict_get(hay.u.d, needle) != NULL;

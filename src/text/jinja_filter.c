@@ -512,6 +512,30 @@ static axvk_status f_wordcount(struct jctx *ctx, struct jv in, const struct jarg
     return st;
 }
 
+/* format(*args, **kwargs): `value % args` (or % kwargs), as jinja2's do_format. */
+static axvk_status f_format(struct jctx *ctx, struct jv in, const struct jargs *a, struct jv *out)
+{
+    struct jv s, values;
+    axvk_status st;
+    if (a->npos && a->nkw)
+        return jinja_fail(ctx, "format: can't handle positional and keyword arguments at the same time");
+    if ((st = a->nkw ? jv_new_dict(&values, JV_DICT, ctx->err) : jv_new_list(&values, a->npos, true, ctx->err)))
+        return st;
+    for (size_t i = 0; !st && i < a->npos; i++)
+        st = jv_list_push(values, jv_ref(a->pos[i]), ctx->err);
+    for (size_t k = 0; !st && k < a->nkw; k++) {
+        struct jv key;
+        if (!(st = jv_new_str(&key, a->kw[k].name, a->kw[k].len, ctx->err)))
+            st = jv_dict_set(values, key, jv_ref(a->kw[k].v), ctx->err);
+    }
+    if (!st && !(st = jv_to_str(&s, in, ctx->err))) {
+        st = jinja_str_percent(ctx, s, values, out);
+        jv_unref(s);
+    }
+    jv_unref(values);
+    return st;
+}
+
 /* By name; the parser stores an entry's index in JN_FILTER nodes. */
 static const struct {
     const char *name;
@@ -519,7 +543,7 @@ static const struct {
 } filters[] = {
     {"abs", f_abs}, {"attr", f_attr}, {"capitalize", f_capitalize}, {"count", f_length},
     {"d", f_default}, {"default", f_default}, {"dictsort", filter_dictsort}, {"e", f_escape},
-    {"escape", f_escape}, {"first", f_first}, {"float", f_float}, {"indent", f_indent},
+    {"escape", f_escape}, {"first", f_first}, {"float", f_float}, {"format", f_format}, {"indent", f_indent},
     {"int", f_int}, {"items", f_items}, {"join", f_join}, {"last", f_last},
     {"length", f_length}, {"list", f_list}, {"lower", f_lower}, {"map", filter_map},
     {"max", filter_max}, {"min", filter_min}, {"reject", filter_reject}, {"rejectattr", filter_rejectattr},

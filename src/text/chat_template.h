@@ -3,6 +3,14 @@
  * trim_blocks and lstrip_blocks, transformers' tojson (ensure_ascii=False), raise_exception and
  * strftime_now. Owns parsing and rendering of templates; knows nothing of tokens or models.
  *
+ * Supported: if/elif/else, for (with loop.*, filters, else, break, continue), set (names, tuples,
+ * namespace attributes, blocks), macro, with, filter blocks, raw, comments, generation, the
+ * expression language with Python's operators and printf-style %, and the filters, tests and
+ * str/dict methods chat templates use. Not supported (parse error): include, extends, import,
+ * block, call, recursive loops. Integers are 64-bit (overflow is an error where Python would grow
+ * them); case mapping is one-to-one; JSON numbers without a fraction become ints (cJSON keeps no
+ * number text, so 1.0 reads as 1, as in @huggingface/jinja).
+ *
  * Threading: a parsed template is immutable; any number of threads may render it at once. */
 #ifndef AXVK_TEXT_CHAT_TEMPLATE_H
 #define AXVK_TEXT_CHAT_TEMPLATE_H

@@ -7,11 +7,16 @@ set -euo pipefail
 cd "$(dirname "$0")"
 mode=${1:-run}
 
+# Debian packages; "package:command" is skipped when the command exists already (a Node.js
+# installed from elsewhere conflicts with Debian's nodejs/npm packages)
 packages=(cmake make gcc pkg-config libvulkan-dev mesa-vulkan-drivers glslang-tools spirv-tools
           vulkan-validationlayers libcmocka-dev libcjson-dev libpcre2-dev libutf8proc-dev
-          libmicrohttpd-dev clang libclang-rt-14-dev nodejs npm curl python3)
+          libmicrohttpd-dev clang libclang-rt-14-dev nodejs:node npm:npm curl python3)
 missing=()
-for p in "${packages[@]}"; do
+for entry in "${packages[@]}"; do
+  p=${entry%%:*}
+  cmd=${entry#*:}
+  [ "$cmd" != "$entry" ] && command -v "$cmd" >/dev/null 2>&1 && continue
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

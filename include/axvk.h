@@ -218,6 +218,40 @@ axvk_status axvk_detokenize(const axvk_model *model, const int32_t *ids, size_t 
 axvk_status axvk_apply_template(const axvk_model *model, const char *messages_json,
                                 const char *tools_json, int add_generation_prompt, char **out);
 
+/* Streaming detokenizer: ids in one at a time, text out in whole UTF-8 characters, holding back
+ * the bytes of a character split across tokens. One thread at a time; it reads the model's
+ * tokenizer only, so streams of one model may run on different threads. Failures (an id
+ * outside the vocabulary) are reported through axvk_errmsg(NULL) of the calling thread. */
+typedef struct axvk_detok_stream axvk_detok_stream;
+
+/* flags: enum axvk_detokenize_flags. The model must outlive the stream. */
+axvk_status axvk_detok_stream_create(const axvk_model *model, uint32_t flags,
+                                     axvk_detok_stream **out);
+/* Appends id; *text and *len receive the text now complete (possibly empty), valid until the
+ * next call on the stream. Bytes that can never form a character come out as U+FFFD. */
+axvk_status axvk_detok_stream_push(axvk_detok_stream *stream, int32_t id, const char **text,
+                                   size_t *len);
+/* Ends the text: held-back bytes come out as U+FFFD. The stream may then be reused. */
+void axvk_detok_stream_flush(axvk_detok_stream *stream, const char **text, size_t *len);
+void axvk_detok_stream_destroy(axvk_detok_stream *stream);
+
+/* Stop strings over streamed text: text that might still become a stop string is held back
+ * until it no longer can, so a reader never sees part of one; text from a match on is dropped.
+ * Feed it whole UTF-8 characters (what axvk_detok_stream gives). One thread at a time;
+ * failures are reported through axvk_errmsg(NULL). */
+typedef struct axvk_stop_matcher axvk_stop_matcher;
+
+/* stops[n]: NUL-terminated strings, copied; empty ones are ignored; n may be 0. */
+axvk_status axvk_stop_matcher_create(const char *const *stops, size_t n, axvk_stop_matcher **out);
+/* Appends text; *emit and *emit_len receive what is now safe to deliver (valid until the next
+ * call), and *matched becomes 1 once a stop string has matched: *emit then ends just before
+ * it, and later pushes give nothing. */
+axvk_status axvk_stop_matcher_push(axvk_stop_matcher *matcher, const char *text, size_t len,
+                                   const char **emit, size_t *emit_len, int *matched);
+/* At the end of the text: what was held back, which can no longer become a stop string. */
+void axvk_stop_matcher_flush(axvk_stop_matcher *matcher, const char **emit, size_t *emit_len);
+void axvk_stop_matcher_destroy(axvk_stop_matcher *matcher);
+
 /* ------------------------------------------------------------------------------------------------
  * Session: the KV cache of up to n_seq sequences and the recorded decode step. One thread at a time.
  * ------------------------------------------------------------------------------------------------ */
@@ -261,6 +295,28 @@ typedef struct axvk_sampling {
 /* Draws the next token of each sequence seqs[i] from its current logits (on the device). */
 axvk_status axvk_session_sample(axvk_session *session, const uint32_t *seqs, size_t n,
                                 const axvk_sampling *sampling, int32_t *ids);
+
+#define AXVK_MAX_LOGPROBS 20
+
+/* A token and its log-probability: log softmax of the logits after the penalties, at
+ * temperature 1, over the whole vocabulary (what OpenAI's `logprobs` report). */
+typedef struct axvk_token_logprob {
+    int32_t id;
+    float logprob;
+} axvk_token_logprob;
+
+typedef struct axvk_sample_logprobs {
+    axvk_token_logprob chosen;                 /* the drawn token */
+    axvk_token_logprob top[AXVK_MAX_LOGPROBS]; /* the n_logprobs most likely, most likely first */
+} axvk_sample_logprobs;
+
+/* As axvk_session_sample, with settings per sequence: sampling[i] for seqs[i] (distinct). With
+ * n_logprobs 1..AXVK_MAX_LOGPROBS, logprobs[i] (an array of n) receives the chosen token's and
+ * the n_logprobs most likely tokens' log-probabilities; with 0, logprobs may be NULL. Sequences
+ * drawn together cost one device submission, whatever their settings. */
+axvk_status axvk_session_sample_each(axvk_session *session, const uint32_t *seqs, size_t n,
+                                     const axvk_sampling *sampling, uint32_t n_logprobs,
+                                     int32_t *ids, axvk_sample_logprobs *logprobs);
 
 /* One decode step of several sequences together: appends ids[i] to sequence seqs[i]. */
 axvk_status axvk_session_decode(axvk_session *session, const uint32_t *seqs, const int32_t *ids,

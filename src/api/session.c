@@ -139,10 +139,12 @@ static float next_uniform(axvk_session *se, uint32_t seq, uint64_t seed)
     return (float)((x * 0x2545f4914f6cdd1dull) >> 40) / 16777216.0f;
 }
 
-axvk_status axvk_session_sample(axvk_session *session, const uint32_t *seqs, size_t n,
-                                const axvk_sampling *sampling, int32_t *ids)
+axvk_status axvk_session_sample_each(axvk_session *session, const uint32_t *seqs, size_t n,
+                                     const axvk_sampling *sampling, uint32_t n_logprobs,
+                                     int32_t *ids, axvk_sample_logprobs *logprobs)
 {
-    if (!session || !seqs || !sampling || !ids || n == 0 || n > SESSION_MAX_SEQ)
+    if (!session || !seqs || !sampling || !ids || n == 0 || n > SESSION_MAX_SEQ ||
+        n_logprobs > AXVK_MAX_LOGPROBS || (n_logprobs && !logprobs))
         return AXVK_ERR_INVALID_ARGUMENT;
     api_begin(session->ctx);
     struct session_sampling p[SESSION_MAX_SEQ];
@@ -151,20 +153,41 @@ axvk_status axvk_session_sample(axvk_session *session, const uint32_t *seqs, siz
         axvk_status s = check_seq(session, seqs[i]);
         if (s)
             return s;
+        const axvk_sampling *sp = &sampling[i];
         uint32_t seq = seqs[i];
-        uint32_t last_n = sampling->penalty_last_n ? sampling->penalty_last_n : 64;
+        uint32_t last_n = sp->penalty_last_n ? sp->penalty_last_n : 64;
         uint32_t have = session->n_history[seq] < HISTORY ? session->n_history[seq] : HISTORY;
         uint32_t take = last_n < have ? last_n : have;
         for (uint32_t k = 0; k < take; k++)
             window[i][k] = session->history[seq][(session->n_history[seq] - take + k) % HISTORY];
         p[i] = (struct session_sampling){
-            .temperature = sampling->temperature, .top_k = sampling->top_k,
-            .top_p = sampling->top_p, .min_p = sampling->min_p,
-            .repeat = sampling->repeat_penalty, .presence = sampling->presence_penalty,
-            .frequency = sampling->frequency_penalty, .prev = window[i], .n_prev = take,
-            .u = next_uniform(session, seq, sampling->seed)};
+            .temperature = sp->temperature, .top_k = sp->top_k,
+            .top_p = sp->top_p, .min_p = sp->min_p,
+            .repeat = sp->repeat_penalty, .presence = sp->presence_penalty,
+            .frequency = sp->frequency_penalty, .prev = window[i], .n_prev = take,
+            .u = next_uniform(session, seq, sp->seed)};
     }
-    return session_sample(session->s, seqs, (uint32_t)n, p, ids, &session->ctx->err);
+    struct session_logprob lp[SESSION_MAX_SEQ * (1 + AXVK_MAX_LOGPROBS)];
+    axvk_status s = session_sample(session->s, seqs, (uint32_t)n, p, n_logprobs, ids,
+                                   n_logprobs ? lp : NULL, &session->ctx->err);
+    for (size_t i = 0; !s && n_logprobs && i < n; i++) {
+        const struct session_logprob *row = lp + i * (1 + n_logprobs);
+        logprobs[i].chosen = (axvk_token_logprob){row[0].id, row[0].logprob};
+        for (uint32_t k = 0; k < n_logprobs; k++)
+            logprobs[i].top[k] = (axvk_token_logprob){row[1 + k].id, row[1 + k].logprob};
+    }
+    return s;
+}
+
+axvk_status axvk_session_sample(axvk_session *session, const uint32_t *seqs, size_t n,
+                                const axvk_sampling *sampling, int32_t *ids)
+{
+    if (!sampling || n > SESSION_MAX_SEQ)
+        return AXVK_ERR_INVALID_ARGUMENT;
+    axvk_sampling each[SESSION_MAX_SEQ];
+    for (size_t i = 0; i < n; i++)
+        each[i] = *sampling;
+    return axvk_session_sample_each(session, seqs, n, each, 0, ids, NULL);
 }
 
 axvk_status axvk_session_decode(axvk_session *session, const uint32_t *seqs, const int32_t *ids,

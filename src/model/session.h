@@ -76,9 +76,18 @@ struct session_sampling {
     uint32_t n_prev;
     float u;              /* uniform draw in [0, 1) */
 };
-/* Draws one id per listed sequence from its logits (which the penalties modify in place). */
+/* A token and its log-probability (log softmax of the penalised logits at temperature 1). */
+struct session_logprob {
+    int32_t id;
+    float logprob;
+};
+
+/* Draws one id per listed sequence from its logits (which the penalties modify in place). With
+ * n_logprobs 1..SAMPLE_MAX_LOGPROBS, lp [n][1 + n_logprobs] receives each sequence's drawn token
+ * then its n_logprobs most likely ones; with 0, lp may be NULL. */
 axvk_status session_sample(struct session *s, const uint32_t *seqs, uint32_t n,
-                           const struct session_sampling *params, int32_t *ids, struct err *err);
+                           const struct session_sampling *params, uint32_t n_logprobs,
+                           int32_t *ids, struct session_logprob *lp, struct err *err);
 
 /* Records the forward pass (forward.c). Prefill: n_tok tokens of sequence seq at positions
  * s->n_past[seq]..; decode: one token per sequence of `mask`, columns 0..highest set bit. */

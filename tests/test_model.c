@@ -338,6 +338,51 @@ static void test_generation_stops_and_reports(void **state)
     axvk_model_destroy(model);
 }
 
+/* Runs 24 sampled tokens from a fresh sequence; the ids go to out. */
+static void sample_run(axvk_session *s, const axvk_sampling *sp, int32_t *out)
+{
+    const int32_t prompt[] = {40, 41, 42, 43};
+    uint32_t seq = 0;
+    expect(axvk_session_clear(s, 0));
+    expect(axvk_session_feed(s, 0, prompt, 4));
+    for (int i = 0; i < 24; i++) {
+        expect(axvk_session_sample(s, &seq, 1, sp, &out[i]));
+        assert_true(out[i] >= 0 && out[i] < 512);
+        expect(axvk_session_decode(s, &seq, &out[i], 1));
+    }
+}
+
+static void test_sampling_is_seeded_and_penalties_apply(void **state)
+{
+    (void)state;
+    const char *path = AXVK_TEST_TMP "/model_q8_0.gguf";
+    synth("q8_0", path);
+    axvk_model *model = load(path, 1);
+    axvk_session *s;
+    expect(axvk_session_create(model, NULL, &s));
+    int32_t a[24], b[24], c[24], g[24], p[24];
+    axvk_sampling hot = {.temperature = 1.5f, .top_k = 40, .top_p = 0.95f, .seed = 7};
+    sample_run(s, &hot, a);
+    sample_run(s, &hot, b);
+    assert_memory_equal(a, b, sizeof a); /* same seed, same tokens */
+    hot.seed = 8;
+    sample_run(s, &hot, c);
+    assert_true(memcmp(a, c, sizeof a) != 0);
+    sample_run(s, &greedy, g);
+    /* a strong repetition penalty over the whole window never repeats a token greedy repeats */
+    axvk_sampling penalised = {.repeat_penalty = 1e6f, .presence_penalty = 1e3f, .penalty_last_n = 64};
+    sample_run(s, &penalised, p);
+    int greedy_repeats = 0;
+    for (int i = 0; i < 24; i++)
+        for (int j = 0; j < i; j++) {
+            greedy_repeats += g[i] == g[j];
+            assert_true(p[i] != p[j]);
+        }
+    assert_true(greedy_repeats > 0);
+    axvk_session_destroy(s);
+    axvk_model_destroy(model);
+}
+
 int main(void)
 {
     if (axvk_context_create(NULL, &ctx) != AXVK_OK) {
@@ -350,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_prefill_equals_token_by_token_and_any_chunking),
         cmocka_unit_test(test_sequences_decoded_together_equal_each_alone),
         cmocka_unit_test(test_generation_stops_and_reports),
+        cmocka_unit_test(test_sampling_is_seeded_and_penalties_apply),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     axvk_context_destroy(ctx);

@@ -78,7 +78,7 @@ axvk_status axvk_session_clear(axvk_session *session, uint32_t seq)
     axvk_status s = check_seq(session, seq);
     if (s)
         return s;
-    session->s->n_past[seq] = 0;
+    session_clear(session->s, seq);
     session->n_history[seq] = 0;
     session->seeded[seq] = 0;
     return AXVK_OK;

@@ -13,6 +13,7 @@
 #include "kernels/matvec.h"
 #include "kernels/norm.h"
 #include "kernels/rope.h"
+#include "kernels/sample.h"
 
 static struct vkbuf none(void)
 {
@@ -125,6 +126,7 @@ axvk_status forward_record_prefill(struct session *s, struct vkrec *rec, uint32_
     project(rec, &one, &m->output, &normed, 1, NULL, NULL);
     struct vkbuf dst = vkbuf_view(&s->logits, 4ull * hp->n_vocab * seq, 4ull * hp->n_vocab);
     vkrec_copy(rec, &dst, &one, 4ull * hp->n_vocab);
+    kern_argmax(rec, &s->prefill_argmax, &one, &s->argmax_scratch, hp->n_vocab, 1);
     return vkrec_err(rec)->status;
 }
 
@@ -146,5 +148,6 @@ axvk_status forward_record_decode(struct session *s, struct vkrec *rec, uint32_t
         struct vkbuf dst = vkbuf_view(&s->logits, c * row, row);
         vkrec_copy(rec, &dst, &src, row);
     }
+    kern_argmax(rec, &s->step_argmax, &s->step_logits, &s->argmax_scratch, hp->n_vocab, n_cols);
     return vkrec_err(rec)->status;
 }

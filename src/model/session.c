@@ -73,7 +73,9 @@ static axvk_status alloc_buffers(struct session *s, struct err *err)
         (st = alloc_host(s, &s->sample_out, 8ull * s->n_seq * (1 + SAMPLE_MAX_LOGPROBS),
                          "sampled ids", err)) ||
         (st = alloc(s, &s->sample_scratch, kern_sample_scratch_bytes(&shape), "sampling scratch", err)) ||
-        (st = alloc(s, &s->argmax_scratch, kern_argmax_scratch_bytes(hp->n_vocab, s->n_seq), "argmax scratch", err)))
+        (st = alloc(s, &s->argmax_scratch, kern_argmax_scratch_bytes(hp->n_vocab, s->n_seq), "argmax scratch", err)) ||
+        (st = alloc_host(s, &s->step_argmax, 4ull * s->n_seq, "step argmax", err)) ||
+        (st = alloc_host(s, &s->prefill_argmax, 4, "prefill argmax", err)))
         return st;
     return AXVK_OK;
 }
@@ -97,6 +99,8 @@ axvk_status session_create(struct session **out, struct model *m, const struct s
     s->n_seq = o->n_seq;
     s->n_batch = o->n_batch;
     s->seq_stride = o->n_ctx + 1;
+    for (uint32_t q = 0; q < SESSION_MAX_SEQ; q++)
+        s->greedy_id[q] = -1;
     axvk_status st = alloc_buffers(s, err);
     struct vkrec_desc rd = {.max_dispatches = 64 + 24 * m->hp.n_layers};
     if (!st)
@@ -122,7 +126,7 @@ void session_destroy(struct session *s)
     struct vkbuf *bufs[] = {&s->x, &s->xb, &s->q, &s->k, &s->v, &s->att, &s->gate, &s->up,
                             &s->logits, &s->step_logits, &s->attn_scratch, &s->ids_in, &s->pos_in,
                             &s->sample_params, &s->sample_pen, &s->sample_out, &s->sample_scratch,
-                            &s->argmax_scratch};
+                            &s->argmax_scratch, &s->step_argmax, &s->prefill_argmax};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         vkmem_free(s->dev, bufs[i]);
     for (uint32_t l = 0; s->k_cache && l < s->m->hp.n_layers; l++) {
@@ -157,6 +161,12 @@ static axvk_status check_ids(const struct session *s, const int32_t *ids, uint32
     return AXVK_OK;
 }
 
+void session_clear(struct session *s, uint32_t seq)
+{
+    s->n_past[seq] = 0;
+    s->greedy_id[seq] = -1;
+}
+
 axvk_status session_feed(struct session *s, uint32_t seq, const int32_t *ids, uint32_t n,
                          struct err *err)
 {
@@ -183,6 +193,7 @@ axvk_status session_feed(struct session *s, uint32_t seq, const int32_t *ids, ui
         if (!st) {
             s->n_past[seq] += chunk;
             s->last_id[seq] = (uint32_t)ids[done + chunk - 1];
+            s->greedy_id[seq] = *(const int32_t *)s->prefill_argmax.map;
             done += chunk;
         }
     }
@@ -251,9 +262,11 @@ axvk_status session_decode(struct session *s, const uint32_t *seqs, const int32_
     struct vkrec *rec;
     if ((st = decode_recording(s, mask, &rec, err)) || (st = run(rec, 1, err)))
         return st;
+    const int32_t *argmax = (const int32_t *)s->step_argmax.map;
     for (uint32_t i = 0; i < n; i++) {
         s->n_past[seqs[i]]++;
         s->last_id[seqs[i]] = (uint32_t)ids[i];
+        s->greedy_id[seqs[i]] = argmax[seqs[i]];
     }
     return AXVK_OK;
 }
@@ -315,6 +328,7 @@ axvk_status session_sample(struct session *s, const uint32_t *seqs, uint32_t n,
                                        .repeat = p->repeat > 0.0f ? p->repeat : 1.0f,
                                        .presence = p->presence, .frequency = p->frequency};
             kern_sample_params(&sp[r], &ks, p->u, n_pairs);
+            s->greedy_id[r] = -1; /* the penalties change these logits in place */
         }
         struct kern_sample_shape shape = {.n_vocab = n_vocab, .n_rows = n_rows,
                                           .pen_stride = s->pen_stride, .n_logprobs = n_logprobs};

@@ -47,6 +47,11 @@ struct session {
     /* sampling: host-visible settings and results, device scratch */
     struct vkbuf sample_params, sample_pen, sample_out, sample_scratch, argmax_scratch;
     uint32_t pen_stride;
+    /* Every step also finds its logits' argmax in the same submission, so greedy decoding reads
+     * the next token without a second one: host-visible [n_seq] u32 per decode column, and one
+     * for the prefill. greedy_id[s] is sequence s's, -1 once its logits were penalised. */
+    struct vkbuf step_argmax, prefill_argmax;
+    int32_t greedy_id[SESSION_MAX_SEQ];
 
     struct vkrec *prefill;          /* re-recorded per chunk */
     struct vkrec *sampler;          /* re-recorded per call */
@@ -58,6 +63,8 @@ axvk_status session_create(struct session **out, struct model *m, const struct s
                            struct err *err);
 void session_destroy(struct session *s);
 
+/* Forgets sequence seq's tokens (seq < n_seq). */
+void session_clear(struct session *s, uint32_t seq);
 /* Appends ids to sequence seq: prefill in chunks; afterwards its logits follow its last token. */
 axvk_status session_feed(struct session *s, uint32_t seq, const int32_t *ids, uint32_t n,
                          struct err *err);

@@ -1,7 +1,6 @@
 /* model_load: opening a model path (GGUF file or Hugging Face directory), reading its
  * hyper-parameters, tokenizer and chat template, checking the memory plan against the device,
  * then uploading. The order matters: nothing is uploaded before the plan is known to fit. */
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -141,7 +140,7 @@ static void rope_from_hparams(struct kern_rope *r, const struct model_hparams *h
         r->beta_fast = hp->rope_scaling.beta_fast;
         r->beta_slow = hp->rope_scaling.beta_slow;
         r->n_ctx_orig = hp->rope_scaling.orig_ctx;
-        r->attn_factor = hp->rope_scaling.attn_factor / (1.0f + 0.1f * logf(hp->rope_scaling.factor));
+        r->attn_factor = hp->rope_scaling.attn_factor / hparams_yarn_mscale(hp->rope_scaling.factor);
     }
 }
 

@@ -77,8 +77,10 @@ bool stop_push(struct stop_matcher *m, const char *text, size_t len, const char 
     *emit_len = 0;
     if (m->stopped)
         return true;
-    /* drop what the previous call handed out */
-    memmove(m->buf, m->buf + m->emitted, m->len - m->emitted);
+    /* drop what the previous call handed out (before the first push buf is still NULL, which
+     * memmove may not be given even for 0 bytes) */
+    if (m->emitted)
+        memmove(m->buf, m->buf + m->emitted, m->len - m->emitted);
     m->len -= m->emitted;
     m->emitted = 0;
     if (mem_grow((void **)&m->buf, &m->cap, m->len + len + 1, 1)) {

@@ -27,7 +27,7 @@
 #define LLAMA_DIR TMP "/llama"
 #define SHARD_DIR TMP "/sharded"
 #define VOCAB 102400
-#define STEPS 12
+#define STEPS 8
 
 static axvk_context *ctx;
 static const axvk_sampling greedy = {0};

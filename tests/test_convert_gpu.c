@@ -94,9 +94,9 @@ static int setup(void **state)
 static void check_against_reference(const char *dir, const char *quant, double bound, int exact_ids)
 {
     struct model_hparams hp;
-    struct st_set *st;
+    struct st_set *st = NULL;
     struct ref_model_gguf rm;
-    struct ref_state *rs;
+    struct ref_state *rs = NULL;
     struct err err = {0};
     if (hparams_from_hf_dir(&hp, dir, &err) || st_open_dir(&st, dir, &err))
         fail_msg("%s", err.msg);

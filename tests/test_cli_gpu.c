@@ -205,11 +205,13 @@ static void test_chat_edits_lines_on_a_terminal(void **state)
     want[w] = '\0';
     at = pty_wait(&t, at, want);
     at = pty_wait(&t, at, "tokens/s");
+    at = pty_wait(&t, at, "> "); /* the editor owns the terminal again */
     pty_type(&t, "\x1b[A");
     at = pty_wait(&t, at, "> hello\x1b[K");
     pty_type(&t, "\r");
     size_t second = pty_wait(&t, at, "prompt ");
     at = pty_wait(&t, second, "tokens/s");
+    pty_wait(&t, at, "> ");
     pty_type(&t, "\x03");
     int st;
     assert_int_equal(waitpid(pid, &st, 0), pid);

@@ -192,7 +192,8 @@ static int turn(struct chat *c, const char *user_text)
     interrupted = 0;
     signal(SIGINT, on_sigint);
     s = axvk_generate(c->session, 0, ids, n_ids, &g, &r);
-    signal(SIGINT, SIG_DFL);
+    if (!c->le)
+        signal(SIGINT, SIG_DFL); /* reading a pipe, Ctrl-C ends the program as usual */
     if (s != AXVK_OK)
         goto fail;
     printf("\n");
@@ -386,6 +387,10 @@ int cmd_chat(int argc, char **argv)
         fprintf(stderr, "axvk chat: out of memory\n");
         goto done;
     }
+    /* on a terminal Ctrl-C is a key while a line is edited; caught in between as well, so that
+     * one pressed just as an answer ends does not kill the program */
+    if (c.le)
+        signal(SIGINT, on_sigint);
     if (reset(&c) == 0)
         rc = converse(&c);
 done:

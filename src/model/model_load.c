@@ -5,16 +5,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <cjson/cJSON.h>
-
 #include "base/alloc.h"
-#include "base/mapfile.h"
 #include "base/wtype.h"
 #include "kernels/attention.h"
 #include "kernels/kv_cache.h"
 #include "model/model.h"
 #include "model/quant_mix.h"
 #include "model/tensors.h"
+#include "model/vocab_gguf.h"
 #include "text/chat_template.h"
 #include "vk/device.h"
 
@@ -99,31 +97,6 @@ done:
     return s;
 }
 
-/* The chat template of a directory: chat_template.jinja, else tokenizer_config.json's. */
-static axvk_status template_from_dir(struct model *m, const char *dir, struct err *err)
-{
-    char path[4096];
-    char *text = NULL;
-    snprintf(path, sizeof path, "%s/chat_template.jinja", dir);
-    if (file_read_all(path, &text, NULL, NULL) == AXVK_OK) {
-        m->chat_template = text;
-        return AXVK_OK;
-    }
-    snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
-    if (file_read_all(path, &text, NULL, NULL) != AXVK_OK)
-        return AXVK_OK; /* no template: chat needs --chat-template */
-    cJSON *json = cJSON_Parse(text);
-    mem_free(text);
-    if (!json)
-        return err_set(err, AXVK_ERR_BAD_FILE, "%s: not valid JSON", path);
-    const char *tmpl = chat_template_from_config(json, NULL);
-    axvk_status s = AXVK_OK;
-    if (tmpl && !(m->chat_template = mem_strdup(tmpl)))
-        s = err_set(err, AXVK_ERR_OUT_OF_HOST_MEMORY, "chat template");
-    cJSON_Delete(json);
-    return s;
-}
-
 /* The device rope parameters: hp's attn_factor is the whole cos/sin scale (transformers'
  * attention_factor), the kernel multiplies its own YaRN mscale in, so divide it out. */
 static void rope_from_hparams(struct kern_rope *r, const struct model_hparams *hp)
@@ -199,7 +172,7 @@ static axvk_status read_metadata(struct model *m, const char *path, int dir,
     axvk_status s;
     if (dir) {
         if ((s = hparams_from_hf_dir(&m->hp, path, err)) || (s = tokenizer_load_dir(&m->tok, path, err)) ||
-            (s = template_from_dir(m, path, err)))
+            (s = vocab_gguf_dir_template(path, &m->chat_template, err)))
             return s;
         const char *base = strrchr(path, '/');
         snprintf(m->name, sizeof m->name, "%s", base && base[1] ? base + 1 : path);

@@ -26,7 +26,8 @@ struct hf_fixture {
                                   special_tokens_map.json copied from here; default A.X 4.0 Light's */
 };
 
-/* Creates `dir` (and its parent) and writes the model. 0 on success; -1 with a message on stderr. */
+/* Creates `dir` (its parent must exist) and writes the model. 0 on success; -1 with a message on
+ * stderr. */
 int hf_fixture_write(const char *dir, const struct hf_fixture *f);
 
 #endif

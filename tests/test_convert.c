@@ -20,6 +20,7 @@
 #include "base/alloc.h"
 #include "base/mapfile.h"
 #include "base/wtype.h"
+#include "gpu_test.h"
 #include "hf_fixture.h"
 #include "model/gguf.h"
 #include "model/hparams.h"
@@ -66,17 +67,6 @@ static int64_t int_key(const struct gguf *g, const char *key)
     if (gguf_get_i64(g, key, &v, &err))
         fail_msg("%s", err.msg);
     return v;
-}
-
-static double nmse(const float *a, const float *ref, size_t n)
-{
-    double num = 0, den = 0;
-    for (size_t i = 0; i < n; i++) {
-        double d = (double)a[i] - ref[i];
-        num += d * d;
-        den += (double)ref[i] * ref[i];
-    }
-    return den > 0 ? num / den : num;
 }
 
 static int file_exists(const char *path)
@@ -256,7 +246,7 @@ static double ref_logits_nmse(const struct ref_model *a, const struct ref_model 
     assert_int_equal(ref_state_create(&sb, b, 64, WTYPE_F32, &err), AXVK_OK);
     assert_int_equal(ref_forward(la, sa, a, prompt, N, 0, false, &err), AXVK_OK);
     assert_int_equal(ref_forward(lb, sb, b, prompt, N, 0, false, &err), AXVK_OK);
-    double e = nmse(lb, la, a->n_vocab);
+    double e = gpu_test_nmse(lb, la, a->n_vocab);
     ref_state_destroy(sa);
     ref_state_destroy(sb);
     mem_free(la);

@@ -15,6 +15,7 @@
 #include "axvk.h"
 #include "base/alloc.h"
 #include "base/wtype.h"
+#include "gpu_test.h"
 #include "hf_fixture.h"
 #include "model/hparams.h"
 #include "model/ref_model.h"
@@ -38,17 +39,6 @@ static void expect(axvk_status s)
 {
     if (s != AXVK_OK)
         fail_msg("%s: %s", axvk_status_str(s), axvk_errmsg(ctx));
-}
-
-static double nmse(const float *a, const float *ref, size_t n)
-{
-    double num = 0, den = 0;
-    for (size_t i = 0; i < n; i++) {
-        double d = (double)a[i] - ref[i];
-        num += d * d;
-        den += (double)ref[i] * ref[i];
-    }
-    return den > 0 ? num / den : num;
 }
 
 static int32_t argmax(const float *x, size_t n)
@@ -117,7 +107,7 @@ static void check_against_reference(const char *dir, const char *quant, double b
     uint32_t seq = 0;
     for (int step = 0; step <= STEPS; step++) {
         expect(axvk_session_logits(s, 0, gpu, VOCAB));
-        double e = nmse(gpu, ref, VOCAB);
+        double e = gpu_test_nmse(gpu, ref, VOCAB);
         if (e > bound)
             fail_msg("%s (%s): step %d logits NMSE %.3g > %.1g", dir, quant ? quant : "as stored",
                      step, e, bound);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # build.sh: install what is missing, build, then run the main job or the tests.
-#   ./build.sh run    build (Release) and run the main job on the embedded default
+#   ./build.sh run    build (Release) and run the main job on the embedded default: axvk bench
 #   ./build.sh test   build and run the whole test suite (with CI=true: also under ASan+UBSan,
 #                     and each libFuzzer target for a bounded time)
 set -euo pipefail
@@ -38,7 +38,8 @@ case "$mode" in
   run)
     configure build
     ./build/tools/axvk devices
-    ./build/tools/axvk bandwidth
+    # tokens/s on the best device with the largest synthetic A.X model that fits (no download)
+    ./build/tools/axvk bench
     ;;
   test)
     configure build

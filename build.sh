@@ -46,7 +46,7 @@ case "$mode" in
     ctest --test-dir build --output-on-failure -j"$jobs"
     if [ "${CI:-}" = "true" ] || [ "${AXVK_SANITIZE:-}" = "1" ]; then
       configure build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAXVK_SANITIZE=ON
-      ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+      ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:quarantine_size_mb=32 \
       LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0 \
       UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         ctest --test-dir build-asan --output-on-failure -j"$jobs"

@@ -166,12 +166,33 @@ static axvk_status check_plan(const struct model *m, uint64_t weights, const str
                    gib(avail), hint);
 }
 
-static axvk_status read_metadata(struct model *m, const char *path, int dir,
+/* A tokenizer-only directory (no config.json) is a valid model for text work: the vocabulary
+ * size and end-of-generation ids come from the tokenizer. */
+static axvk_status hparams_from_tokenizer(struct model *m, struct err *err)
+{
+    m->hp.n_vocab = tokenizer_n_vocab(m->tok);
+    m->hp.bos_id = -1;
+    m->hp.eos_id = tokenizer_eos(m->tok);
+    return hparams_add_stop(&m->hp, m->hp.eos_id, err);
+}
+
+static int has_config(const char *dir)
+{
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    return stat(path, &st) == 0;
+}
+
+static axvk_status read_metadata(struct model *m, const char *path, int dir, int vocab_only,
                                  const struct gguf *g, struct err *err)
 {
     axvk_status s;
     if (dir) {
-        if ((s = hparams_from_hf_dir(&m->hp, path, err)) || (s = tokenizer_load_dir(&m->tok, path, err)) ||
+        int tokenizer_only = vocab_only && !has_config(path);
+        if ((!tokenizer_only && (s = hparams_from_hf_dir(&m->hp, path, err))) ||
+            (s = tokenizer_load_dir(&m->tok, path, err)) ||
+            (tokenizer_only && (s = hparams_from_tokenizer(m, err))) ||
             (s = vocab_gguf_dir_template(path, &m->chat_template, err)))
             return s;
         const char *base = strrchr(path, '/');
@@ -234,7 +255,7 @@ axvk_status model_load(struct model **out, struct vkdev *dev, const char *path,
     m->dev = o.vocab_only ? NULL : dev;
     axvk_status s = dir ? AXVK_OK : gguf_open(&g, path, err);
     if (!s)
-        s = read_metadata(m, path, dir, g, err);
+        s = read_metadata(m, path, dir, o.vocab_only, g, err);
     if (!s && o.chat_template) {
         mem_free(m->chat_template);
         if (!(m->chat_template = mem_strdup(o.chat_template)))
@@ -266,7 +287,8 @@ axvk_status model_load(struct model **out, struct vkdev *dev, const char *path,
     gguf_close(g);
     st_close(st);
     if (s) {
-        err_wrap(err, "%s", path);
+        if (strncmp(err->msg, path, strlen(path)) != 0) /* readers often name the file already */
+            err_wrap(err, "%s", path);
         model_destroy(m);
         return s;
     }

@@ -8,9 +8,9 @@
 
 #include "bench.h"
 
-#define WIDTH 980
+#define WIDTH 1100
 #define LABEL_W 330  /* device names, left of the bars */
-#define BAR_W 500    /* the panel's largest value */
+#define BAR_W 420    /* the panel's largest value; value labels go right of it */
 #define BAR_H 20
 #define BAR_GAP 8
 #define PANEL_HEAD 44
@@ -115,7 +115,8 @@ static void draw_panel(FILE *f, const struct bench_results *r, const struct benc
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"value\">%.2f ± %.2f t/s", LABEL_W + hi + 6,
                 mid + 4, row->avg_ts, row->stddev_ts);
         if (row->gbps > 0)
-            fprintf(f, " (%.0f GB/s, %.0f%%)", row->gbps, row->pct_copy);
+            fprintf(f, " (%.*f GB/s, %.0f%% of copy)", row->gbps < 10 ? 2 : 0, row->gbps,
+                    row->pct_copy);
         fputs("</text>\n", f);
         by += BAR_H + BAR_GAP;
     }

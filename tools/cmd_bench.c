@@ -367,10 +367,16 @@ static const char *auto_model(const struct vkdev *dev, const struct bench_device
         if (!preset || model_plan_synthetic(preset, scheme, &o, chunk, &dev->info, &plan, &err) ||
             plan.need > plan.avail)
             continue;
-        note(notes, "device %u (%s): no model given, so the synthetic %s:%s (%.2f GiB with its "
-             "cache), the largest preset that fits %.2f GiB%s", d->index, d->name, list[i],
-             quant_scheme_name(scheme), (double)plan.need / (1 << 30),
-             (double)plan.avail / (1 << 30), d->cpu ? " that a CPU device runs in seconds" : "");
+        if (d->cpu)
+            note(notes, "device %u (%s): no model given: synthetic %s:%s (%.2f of %.2f GiB with "
+                 "cache and scratch), the smallest real shape, as the device is a CPU", d->index,
+                 d->name, list[i], quant_scheme_name(scheme), (double)plan.need / (1 << 30),
+                 (double)plan.avail / (1 << 30));
+        else
+            note(notes, "device %u (%s): no model given: synthetic %s:%s, the largest preset "
+                 "that fits (%.2f of %.2f GiB with cache and scratch)", d->index, d->name,
+                 list[i], quant_scheme_name(scheme), (double)plan.need / (1 << 30),
+                 (double)plan.avail / (1 << 30));
         return list[i];
     }
     return NULL;
@@ -427,8 +433,8 @@ static int run_model(struct vkdev *dev, const struct bench_device *d, const char
     model_destroy(m);
     mem_free(base);
     if (st) {
-        fprintf(stderr, "axvk: device %u (%s): %s: %s\n", d->index, d->name, file ? file : spec,
-                err.msg);
+        /* the message names the file or the synthetic model itself */
+        fprintf(stderr, "axvk: device %u (%s): %s\n", d->index, d->name, err.msg);
         return -1;
     }
     return 0;
@@ -498,6 +504,16 @@ int cmd_bench(int argc, char **argv)
         usage(parsed > 0 ? stdout : stderr);
         rc = parsed > 0 ? 0 : 2;
         goto done;
+    }
+    for (uint32_t i = 0; i < a->n_synth; i++) { /* before any device work */
+        const struct model_preset *preset;
+        int scheme;
+        struct err err = {0};
+        if (model_synthetic_spec(a->synth[i], &preset, &scheme, &err)) {
+            fprintf(stderr, "axvk: --synthetic: %s\n", err.msg);
+            rc = 1;
+            goto done;
+        }
     }
     if (choose_devices(a->device, devices, &n_devices)) {
         rc = 1;

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +130,100 @@ int cli_model_flag(struct cli_model_opts *o, int argc, char **argv, int *i)
     }
 #undef VALUE
     return 1;
+}
+
+int cli_common_flag(struct cli_model_opts *o, void (*usage)(FILE *), int argc, char **argv,
+                    int *i)
+{
+    if (!strcmp(argv[*i], "-h") || !strcmp(argv[*i], "--help")) {
+        usage(stdout);
+        exit(0);
+    }
+    return cli_model_flag(o, argc, argv, i);
+}
+
+int cli_gen_flag(struct cli_gen_opts *o, int argc, char **argv, int *i)
+{
+    /* each flag (and its long form), the field its value goes to and how that is parsed */
+    static const struct {
+        const char *flag, *alias;
+        size_t off;
+        char kind; /* 'u' uint32_t, 'U' uint64_t, 'f' float */
+    } flags[] = {
+        {"-n", "--n-predict", offsetof(struct cli_gen_opts, n_predict), 'u'},
+        {"--temp", NULL, offsetof(struct cli_gen_opts, sampling.temperature), 'f'},
+        {"--top-k", NULL, offsetof(struct cli_gen_opts, sampling.top_k), 'u'},
+        {"--top-p", NULL, offsetof(struct cli_gen_opts, sampling.top_p), 'f'},
+        {"--min-p", NULL, offsetof(struct cli_gen_opts, sampling.min_p), 'f'},
+        {"--repeat-penalty", NULL, offsetof(struct cli_gen_opts, sampling.repeat_penalty), 'f'},
+        {"--presence-penalty", NULL, offsetof(struct cli_gen_opts, sampling.presence_penalty), 'f'},
+        {"--frequency-penalty", NULL, offsetof(struct cli_gen_opts, sampling.frequency_penalty),
+         'f'},
+        {"--repeat-last-n", NULL, offsetof(struct cli_gen_opts, sampling.penalty_last_n), 'u'},
+        {"--seed", NULL, offsetof(struct cli_gen_opts, sampling.seed), 'U'},
+    };
+    const char *a = argv[*i];
+    const char *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+    if (!strcmp(a, "--stop")) {
+        if (!v || o->n_stop == CLI_MAX_STOP)
+            return -1;
+        o->stop[o->n_stop++] = argv[++*i];
+        return 1;
+    }
+    for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++) {
+        if (strcmp(a, flags[k].flag) && (!flags[k].alias || strcmp(a, flags[k].alias)))
+            continue;
+        if (!v)
+            return -1;
+        (*i)++;
+        void *field = (char *)o + flags[k].off;
+        int bad = flags[k].kind == 'u'   ? cli_u32(a, v, field)
+                  : flags[k].kind == 'U' ? cli_u64(a, v, field)
+                                         : cli_float(a, v, field);
+        return bad ? -1 : 1;
+    }
+    return 0;
+}
+
+axvk_generate_desc cli_gen_desc(const struct cli_gen_opts *o, axvk_token_fn on_token, void *user)
+{
+    axvk_generate_desc g = {.sampling = o->sampling, .max_tokens = o->n_predict, .stop = o->stop,
+                            .n_stop = o->n_stop, .on_token = on_token, .user = user};
+    return g;
+}
+
+int cli_answer_add(struct cli_answer *a, int32_t id, const char *text, size_t len)
+{
+    if (id >= 0) {
+        if (a->n_ids == a->ids_cap) {
+            size_t cap = a->ids_cap ? 2 * a->ids_cap : 256;
+            int32_t *grown = realloc(a->ids, cap * sizeof *grown);
+            if (!grown)
+                return -1;
+            a->ids = grown;
+            a->ids_cap = cap;
+        }
+        a->ids[a->n_ids++] = id;
+    }
+    if (a->len + len + 1 > a->text_cap) {
+        size_t cap = 2 * (a->len + len + 1);
+        char *grown = realloc(a->text, cap);
+        if (!grown)
+            return -1;
+        a->text = grown;
+        a->text_cap = cap;
+    }
+    memcpy(a->text + a->len, text, len);
+    a->len += len;
+    a->text[a->len] = '\0';
+    return 0;
+}
+
+void cli_answer_free(struct cli_answer *a)
+{
+    free(a->ids);
+    free(a->text);
+    memset(a, 0, sizeof *a);
 }
 
 static double last_draw;

@@ -4,6 +4,7 @@
 #define AXVK_TOOLS_CLI_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "axvk.h"
 
@@ -23,6 +24,44 @@ struct cli_model_opts {
 /* Consumes argv[*i] (and its value) when it is one of the flags above; 1 consumed, 0 not one
  * of them, -1 a bad value (message printed). */
 int cli_model_flag(struct cli_model_opts *o, int argc, char **argv, int *i);
+
+/* For a command's option loop: cli_model_flag, and -h/--help, which prints usage to stdout and
+ * exits 0. Same results as cli_model_flag. */
+int cli_common_flag(struct cli_model_opts *o, void (*usage)(FILE *), int argc, char **argv,
+                    int *i);
+
+#define CLI_MAX_STOP 16
+
+/* Generation flags of the commands that generate (run, chat). Zero-initialise; a command sets
+ * its own defaults (n_predict) before parsing. */
+struct cli_gen_opts {
+    uint32_t n_predict;             /* -n N: most tokens to generate; 0: until a stop */
+    axvk_sampling sampling;         /* --temp, --top-k, --top-p, --min-p, --seed, penalties */
+    const char *stop[CLI_MAX_STOP]; /* --stop TEXT, repeatable */
+    size_t n_stop;
+};
+
+/* Consumes argv[*i] and its value when it is one of the flags above: 1 consumed, 0 not one of
+ * them, -1 a missing or bad value or one --stop too many (a bad number is named; the caller
+ * names the option). */
+int cli_gen_flag(struct cli_gen_opts *o, int argc, char **argv, int *i);
+
+/* The generation request the flags describe, streaming to on_token(user, ...). The stop strings
+ * stay owned by `o`. */
+axvk_generate_desc cli_gen_desc(const struct cli_gen_opts *o, axvk_token_fn on_token, void *user);
+
+/* What a generation produced: the ids and the text delivered to on_token. */
+struct cli_answer {
+    int32_t *ids;
+    size_t n_ids, ids_cap;
+    char *text; /* NUL-terminated; a byte token may put a NUL inside: len counts it all */
+    size_t len, text_cap;
+};
+
+/* Appends one on_token call: the id (when >= 0) and its text. -1 when out of memory. */
+int cli_answer_add(struct cli_answer *a, int32_t id, const char *text, size_t len);
+/* Frees what the answer holds and zeroes it. */
+void cli_answer_free(struct cli_answer *a);
 
 /* Creates the context and loads the model, printing one line and returning nonzero on failure. */
 int cli_open(const struct cli_model_opts *o, axvk_context **ctx, axvk_model **model);

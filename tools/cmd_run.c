@@ -11,27 +11,19 @@
 #include "cli.h"
 #include "commands.h"
 
-#define MAX_STOP 16
-
 struct run_opts {
     struct cli_model_opts model;
+    struct cli_gen_opts gen;
     const char *prompt;
     const char *prompt_ids;
     const char *system;
     int chat, json, no_special;
-    uint32_t n_predict;
-    axvk_sampling sampling;
-    const char *stop[MAX_STOP];
-    size_t n_stop;
 };
 
 /* What the token callback collects. */
 struct run_output {
-    int stream;           /* print text as it comes */
-    int32_t *ids;
-    size_t n_ids, cap;
-    char *text;
-    size_t len, text_cap;
+    int stream; /* print text as it comes */
+    struct cli_answer answer;
 };
 
 static void usage(FILE *f)
@@ -56,28 +48,8 @@ static void usage(FILE *f)
 static int on_token(void *user, int32_t id, const char *text, size_t len)
 {
     struct run_output *o = user;
-    if (id >= 0) {
-        if (o->n_ids == o->cap) {
-            size_t cap = o->cap ? 2 * o->cap : 256;
-            int32_t *ids = realloc(o->ids, cap * sizeof *ids);
-            if (!ids)
-                return 1;
-            o->ids = ids;
-            o->cap = cap;
-        }
-        o->ids[o->n_ids++] = id;
-    }
-    if (o->len + len + 1 > o->text_cap) {
-        size_t cap = (o->len + len + 1) * 2;
-        char *t = realloc(o->text, cap);
-        if (!t)
-            return 1;
-        o->text = t;
-        o->text_cap = cap;
-    }
-    memcpy(o->text + o->len, text, len);
-    o->len += len;
-    o->text[o->len] = '\0';
+    if (cli_answer_add(&o->answer, id, text, len))
+        return 1;
     if (o->stream && len) {
         fwrite(text, 1, len, stdout);
         fflush(stdout);
@@ -157,15 +129,14 @@ static int parse_args(struct run_opts *o, int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int r = cli_model_flag(&o->model, argc, argv, &i);
+        int r = cli_common_flag(&o->model, usage, argc, argv, &i);
         if (r < 0)
             return -1;
         if (r > 0)
             continue;
         int bad = 0;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            exit(0);
+        if ((r = cli_gen_flag(&o->gen, argc, argv, &i)) != 0) {
+            bad = r < 0;
         } else if (!strcmp(a, "--chat")) {
             o->chat = 1;
         } else if (!strcmp(a, "--json")) {
@@ -180,28 +151,6 @@ static int parse_args(struct run_opts *o, int argc, char **argv)
             o->prompt_ids = argv[++i];
         } else if (!strcmp(a, "--system")) {
             o->system = argv[++i];
-        } else if (!strcmp(a, "--stop") && o->n_stop < MAX_STOP) {
-            o->stop[o->n_stop++] = argv[++i];
-        } else if (!strcmp(a, "-n") || !strcmp(a, "--n-predict")) {
-            bad = cli_u32(a, argv[++i], &o->n_predict);
-        } else if (!strcmp(a, "--temp")) {
-            bad = cli_float(a, argv[++i], &o->sampling.temperature);
-        } else if (!strcmp(a, "--top-k")) {
-            bad = cli_u32(a, argv[++i], &o->sampling.top_k);
-        } else if (!strcmp(a, "--top-p")) {
-            bad = cli_float(a, argv[++i], &o->sampling.top_p);
-        } else if (!strcmp(a, "--min-p")) {
-            bad = cli_float(a, argv[++i], &o->sampling.min_p);
-        } else if (!strcmp(a, "--repeat-penalty")) {
-            bad = cli_float(a, argv[++i], &o->sampling.repeat_penalty);
-        } else if (!strcmp(a, "--presence-penalty")) {
-            bad = cli_float(a, argv[++i], &o->sampling.presence_penalty);
-        } else if (!strcmp(a, "--frequency-penalty")) {
-            bad = cli_float(a, argv[++i], &o->sampling.frequency_penalty);
-        } else if (!strcmp(a, "--repeat-last-n")) {
-            bad = cli_u32(a, argv[++i], &o->sampling.penalty_last_n);
-        } else if (!strcmp(a, "--seed")) {
-            bad = cli_u64(a, argv[++i], &o->sampling.seed);
         } else {
             bad = 1;
         }
@@ -229,9 +178,9 @@ static void print_json(const int32_t *prompt, size_t n_prompt, const struct run_
     for (size_t i = 0; i < n_prompt; i++)
         cJSON_AddItemToArray(p, cJSON_CreateNumber(prompt[i]));
     cJSON *ids = cJSON_AddArrayToObject(o, "ids");
-    for (size_t i = 0; i < out->n_ids; i++)
-        cJSON_AddItemToArray(ids, cJSON_CreateNumber(out->ids[i]));
-    cJSON_AddStringToObject(o, "text", out->text ? out->text : "");
+    for (size_t i = 0; i < out->answer.n_ids; i++)
+        cJSON_AddItemToArray(ids, cJSON_CreateNumber(out->answer.ids[i]));
+    cJSON_AddStringToObject(o, "text", out->answer.text ? out->answer.text : "");
     static const char *finish[] = {"stop", "length", "cancelled"};
     cJSON_AddStringToObject(o, "finish_reason", finish[r->finish]);
     cJSON *t = cJSON_AddObjectToObject(o, "timings");
@@ -251,8 +200,7 @@ static void print_json(const int32_t *prompt, size_t n_prompt, const struct run_
 
 int cmd_run(int argc, char **argv)
 {
-    struct run_opts o = {.n_predict = 128};
-    o.sampling.temperature = 0.0f;
+    struct run_opts o = {.gen.n_predict = 128};
     if (parse_args(&o, argc, argv)) {
         usage(stderr);
         return 2;
@@ -273,8 +221,7 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "axvk run: %s\n", axvk_errmsg(ctx));
         goto done;
     }
-    axvk_generate_desc g = {.sampling = o.sampling, .max_tokens = o.n_predict, .stop = o.stop,
-                            .n_stop = o.n_stop, .on_token = on_token, .user = &out};
+    axvk_generate_desc g = cli_gen_desc(&o.gen, on_token, &out);
     axvk_generate_result r;
     if (axvk_generate(session, 0, prompt, n_prompt, &g, &r) != AXVK_OK) {
         fprintf(stderr, "\naxvk run: %s\n", axvk_errmsg(ctx));
@@ -291,8 +238,7 @@ int cmd_run(int argc, char **argv)
     rc = 0;
 done:
     free(prompt);
-    free(out.ids);
-    free(out.text);
+    cli_answer_free(&out.answer);
     axvk_session_destroy(session);
     axvk_model_destroy(model);
     axvk_context_destroy(ctx);

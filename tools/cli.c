@@ -56,21 +56,19 @@ int cli_float(const char *flag, const char *value, float *out)
     return 0;
 }
 
-char *cli_read_file(const char *path)
+/* All of f, NUL bytes kept and a NUL added after; *len gets the size. NULL with a message naming
+ * `name`. */
+static char *read_stream(FILE *f, const char *name, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "axvk: %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, len = 0;
+    size_t cap = 1 << 16;
     char *buf = malloc(cap);
+    *len = 0;
     while (buf) {
-        size_t n = fread(buf + len, 1, cap - len - 1, f);
-        len += n;
+        size_t n = fread(buf + *len, 1, cap - *len - 1, f);
+        *len += n;
         if (n == 0)
             break;
-        if (len + 1 == cap) {
+        if (*len + 1 == cap) {
             char *grown = realloc(buf, cap * 2);
             if (!grown) {
                 free(buf);
@@ -81,13 +79,36 @@ char *cli_read_file(const char *path)
             cap *= 2;
         }
     }
-    fclose(f);
-    if (!buf) {
-        fprintf(stderr, "axvk: %s: out of memory\n", path);
+    if (!buf || ferror(f)) {
+        fprintf(stderr, "axvk: %s: %s\n", name, buf ? "read error" : "out of memory");
+        free(buf);
         return NULL;
     }
-    buf[len] = '\0';
+    buf[*len] = '\0';
     return buf;
+}
+
+static char *read_path(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "axvk: %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = read_stream(f, path, len);
+    fclose(f);
+    return buf;
+}
+
+char *cli_read_file(const char *path)
+{
+    size_t len;
+    return read_path(path, &len);
+}
+
+char *cli_read_bytes(const char *path, size_t *len)
+{
+    return strcmp(path, "-") ? read_path(path, len) : read_stream(stdin, "stdin", len);
 }
 
 int cli_model_flag(struct cli_model_opts *o, int argc, char **argv, int *i)

@@ -76,6 +76,8 @@ void cli_progress(void *user, uint64_t done, uint64_t total);
 
 /* Reads a whole file into a NUL-terminated string (free()); NULL with a message on failure. */
 char *cli_read_file(const char *path);
+/* The same for a file or, when path is "-", stdin; NUL bytes are kept and *len counts them. */
+char *cli_read_bytes(const char *path, size_t *len);
 
 /* Wall clock in milliseconds. */
 double cli_now_ms(void);

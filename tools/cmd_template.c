@@ -47,27 +47,10 @@ static void fail_line(const char *what, const char *detail)
 /* Reads and parses one JSON file ('-': stdin); NULL after a one-line message. */
 static cJSON *load_json(const char *path)
 {
-    char *text;
-    if (!strcmp(path, "-")) {
-        size_t cap = 0, len = 0, n;
-        text = NULL;
-        do {
-            if (len + 4096 + 1 > cap) {
-                char *grown = realloc(text, cap = 2 * cap + 4096 + 1);
-                if (!grown) {
-                    free(text);
-                    fail_line("stdin", "out of memory");
-                    return NULL;
-                }
-                text = grown;
-            }
-            n = fread(text + len, 1, 4096, stdin);
-            len += n;
-        } while (n > 0);
-        text[len] = '\0';
-    } else if (!(text = cli_read_file(path))) {
+    size_t len;
+    char *text = cli_read_bytes(path, &len);
+    if (!text)
         return NULL;
-    }
     const char *end = NULL;
     cJSON *v = cJSON_ParseWithOpts(text, &end, 1);
     if (!v) {
@@ -139,15 +122,12 @@ static int parse_args(struct template_opts *o, int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int r = cli_model_flag(&o->model, argc, argv, &i);
+        int r = cli_common_flag(&o->model, usage, argc, argv, &i);
         if (r < 0)
             return -1;
         if (r > 0)
             continue;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            exit(0);
-        } else if (!strcmp(a, "--add-generation-prompt")) {
+        if (!strcmp(a, "--add-generation-prompt")) {
             o->add_generation_prompt = 1;
         } else if (!strcmp(a, "--messages") && v) {
             o->messages = argv[++i];

@@ -39,44 +39,6 @@ static void usage(FILE *f)
             "  --bench FILE    encode FILE repeatedly for about 2 s; print MB/s and tokens/s\n");
 }
 
-/* Reads a whole stream or file, keeping NUL bytes; *len gets the size. NULL with a message. */
-static char *read_bytes(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "axvk tokenize: %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16;
-    char *buf = malloc(cap);
-    *len = 0;
-    while (buf) {
-        size_t n = fread(buf + *len, 1, cap - *len - 1, f);
-        *len += n;
-        if (n == 0)
-            break;
-        if (*len + 1 == cap) {
-            char *grown = realloc(buf, cap * 2);
-            if (!grown) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = grown;
-            cap *= 2;
-        }
-    }
-    int failed = ferror(f);
-    fclose(f);
-    if (!buf || failed) {
-        fprintf(stderr, "axvk tokenize: %s: %s\n", path, buf ? "read error" : "out of memory");
-        free(buf);
-        return NULL;
-    }
-    buf[*len] = '\0';
-    return buf;
-}
-
 /* Bytes that are not well-formed UTF-8 (a token can end inside a character) become U+FFFD, one
  * per maximal ill-formed part as Unicode recommends and Python's decoder does, so the JSON
  * written stays valid. Returns a malloc'd string. */
@@ -302,7 +264,7 @@ static int jsonl(const struct tok_opts *o, axvk_context *ctx, axvk_model *model)
 static int bench(const struct tok_opts *o, axvk_context *ctx, axvk_model *model)
 {
     size_t len;
-    char *text = read_bytes(o->bench, &len);
+    char *text = cli_read_bytes(o->bench, &len);
     if (!text)
         return 1;
     int32_t *ids;
@@ -337,15 +299,12 @@ static int parse_args(struct tok_opts *o, int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int r = cli_model_flag(&o->model, argc, argv, &i);
+        int r = cli_common_flag(&o->model, usage, argc, argv, &i);
         if (r < 0)
             return -1;
         if (r > 0)
             continue;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            exit(0);
-        } else if (!strcmp(a, "--no-special")) {
+        if (!strcmp(a, "--no-special")) {
             o->tok_flags |= AXVK_TOKENIZE_NO_SPECIAL;
         } else if (!strcmp(a, "--skip-special")) {
             o->detok_flags |= AXVK_DETOKENIZE_SKIP_SPECIAL;
@@ -397,7 +356,7 @@ int cmd_tokenize(int argc, char **argv)
         rc = decode_list(&o, ctx, model);
     } else if (o.file) {
         size_t len;
-        char *text = read_bytes(o.file, &len);
+        char *text = cli_read_bytes(o.file, &len);
         rc = text ? encode_text(&o, ctx, model, text, len) : 1;
         free(text);
     } else {

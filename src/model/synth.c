@@ -133,38 +133,49 @@ static void byte_vocab_free(struct byte_vocab *v)
     mem_free(v->types);
 }
 
-static axvk_status byte_vocab_make(struct byte_vocab *v, uint32_t n_vocab, struct err *err)
+int32_t synth_byte_token(uint32_t id, char *buf, uint32_t *len)
 {
     static const char *const specials[] = {"<|endoftext|>", "<|im_start|>", "<|im_end|>"};
     const uint32_t n_special = 3;
+    int32_t type = 5; /* unused */
+    if (id < n_special) {
+        snprintf(buf, SYNTH_TOKEN_MAX, "%s", specials[id]);
+        type = 3; /* control */
+    } else if (id < n_special + 256) {
+        uint32_t cp = bpe_byte_to_cp((uint8_t)(id - n_special));
+        /* the byte symbols are U+0021..U+0143: one or two UTF-8 bytes */
+        if (cp < 0x80) {
+            buf[0] = (char)cp;
+            buf[1] = 0;
+        } else {
+            buf[0] = (char)(0xc0 | (cp >> 6));
+            buf[1] = (char)(0x80 | (cp & 0x3f));
+            buf[2] = 0;
+        }
+        type = 1;
+    } else {
+        snprintf(buf, SYNTH_TOKEN_MAX, "<|unused_%u|>", id);
+    }
+    *len = (uint32_t)strlen(buf);
+    return type;
+}
+
+const char synth_chatml[] =
+    "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+
+static axvk_status byte_vocab_make(struct byte_vocab *v, uint32_t n_vocab, struct err *err)
+{
     v->n = n_vocab;
     v->tokens = mem_calloc(n_vocab, sizeof *v->tokens);
     v->types = mem_calloc(n_vocab, sizeof *v->types);
     if (!v->tokens || !v->types)
         goto oom;
     for (uint32_t i = 0; i < n_vocab; i++) {
-        char buf[32];
-        int32_t type = 5; /* unused */
-        if (i < n_special) {
-            snprintf(buf, sizeof buf, "%s", specials[i]);
-            type = 3; /* control */
-        } else if (i < n_special + 256) {
-            uint32_t cp = bpe_byte_to_cp((uint8_t)(i - n_special));
-            /* the byte symbols are U+0021..U+0143: one or two UTF-8 bytes */
-            if (cp < 0x80) {
-                buf[0] = (char)cp;
-                buf[1] = 0;
-            } else {
-                buf[0] = (char)(0xc0 | (cp >> 6));
-                buf[1] = (char)(0x80 | (cp & 0x3f));
-                buf[2] = 0;
-            }
-            type = 1;
-        } else {
-            snprintf(buf, sizeof buf, "<|unused_%u|>", i);
-        }
+        char buf[SYNTH_TOKEN_MAX];
+        uint32_t len;
+        v->types[i] = synth_byte_token(i, buf, &len);
         v->tokens[i] = mem_strdup(buf);
-        v->types[i] = type;
         if (!v->tokens[i])
             goto oom;
     }
@@ -236,12 +247,9 @@ axvk_status synth_write(const struct synth_desc *desc, const char *path, struct 
         if ((s = byte_vocab_make(&bytes, p->n_vocab, err)))
             goto done;
         struct vocab_gguf v = {.n_tokens = bytes.n, .tokens = (const char *const *)bytes.tokens,
-                               .token_types = bytes.types, .pre = "gpt-2", .eos_id = 2,
-                               .bos_id = -1, .pad_id = -1,
-                               .chat_template = "{% for m in messages %}<|im_start|>{{ m.role }}\n"
-                                                "{{ m.content }}<|im_end|>\n{% endfor %}"
-                                                "{% if add_generation_prompt %}<|im_start|>"
-                                                "assistant\n{% endif %}"};
+                               .token_types = bytes.types, .pre = "gpt-2",
+                               .eos_id = SYNTH_ID_IM_END, .bos_id = -1, .pad_id = -1,
+                               .chat_template = synth_chatml};
         s = vocab_gguf_write(w, &v, err);
     }
     if (s)

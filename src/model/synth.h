@@ -25,4 +25,16 @@ struct synth_desc {
 
 axvk_status synth_write(const struct synth_desc *desc, const char *path, struct err *err);
 
+/* The byte-level vocabulary of synthetic models (files and device-made alike): ids 0-2 the chat
+ * specials <|endoftext|> <|im_start|> <|im_end|> (control; <|im_end|> ends generation), 3-258
+ * the 256 GPT-2 byte symbols, then unused fillers "<|unused_N|>". Writes id's text to buf
+ * (SYNTH_TOKEN_MAX bytes, NUL-terminated), its length to *len, and returns its GGUF token type. */
+#define SYNTH_TOKEN_MAX 24
+#define SYNTH_ID_ENDOFTEXT 0
+#define SYNTH_ID_IM_END 2
+int32_t synth_byte_token(uint32_t id, char *buf, uint32_t *len);
+
+/* The chat template of that vocabulary: ChatML. */
+extern const char synth_chatml[];
+
 #endif

@@ -13,17 +13,7 @@
 #include "model/model.h"
 #include "model/presets.h"
 #include "model/quant_mix.h"
-#include "text/bpe.h"
-
-/* Ids of the byte-level vocabulary: the three chat specials first, then the 256 byte symbols. */
-#define ID_ENDOFTEXT 0
-#define ID_IM_END 2
-#define N_SPECIAL 3
-
-/* ChatML, so that chat front ends work on a synthetic model too. */
-static const char chatml[] =
-    "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
-    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+#include "model/synth.h"
 
 /* One matrix of the graph: its GGUF name (quant_mix decides by name), shape and value size. */
 struct synth_mat {
@@ -63,10 +53,10 @@ static void hparams_from_preset(struct model_hparams *hp, const struct model_pre
     hp->qkv_bias = true;
     hp->tied_output = p->tied_output != 0;
     hp->bos_id = -1;
-    hp->eos_id = ID_IM_END;
+    hp->eos_id = SYNTH_ID_IM_END;
     hp->n_stop = 2;
-    hp->stop_ids[0] = ID_IM_END;
-    hp->stop_ids[1] = ID_ENDOFTEXT;
+    hp->stop_ids[0] = SYNTH_ID_IM_END;
+    hp->stop_ids[1] = SYNTH_ID_ENDOFTEXT;
 }
 
 static void add_mat(struct synth_mat *list, size_t *n, const char *name, struct dev_mat *mat,
@@ -137,10 +127,10 @@ static axvk_status check_shape(const struct model_preset *p, struct err *err)
         return err_set(err, AXVK_ERR_INVALID_ARGUMENT,
                        "synthetic %s: dim %u must split into %u heads, and the heads into groups "
                        "of %u KV heads", p->name, p->dim, p->n_head, p->n_kv_head);
-    if (p->n_vocab < N_SPECIAL + 256)
+    if (p->n_vocab < 3 + 256)
         return err_set(err, AXVK_ERR_INVALID_ARGUMENT,
-                       "synthetic %s: a byte-level vocabulary needs %d ids, the shape has %u",
-                       p->name, N_SPECIAL + 256, p->n_vocab);
+                       "synthetic %s: a byte-level vocabulary needs 259 ids, the shape has %u",
+                       p->name, p->n_vocab);
     struct model_hparams hp;
     hparams_from_preset(&hp, p);
     return hparams_check(&hp, err);
@@ -243,16 +233,15 @@ axvk_status model_synthetic_spec(const char *spec, const struct model_preset **p
     return AXVK_OK;
 }
 
-/* The byte-level vocabulary: specials, the 256 GPT-2 byte symbols, unused fillers. Token texts
- * live in one arena: a 152k-token vocabulary is a few MiB. */
+/* The byte-level vocabulary of synth_byte_token. Token texts live in one arena: a 152k-token
+ * vocabulary is a few MiB. */
 static axvk_status make_tokenizer(struct model *m, struct err *err)
 {
-    static const char *const specials[N_SPECIAL] = {"<|endoftext|>", "<|im_start|>", "<|im_end|>"};
     uint32_t n = m->hp.n_vocab;
     const char **text = mem_calloc(n, sizeof *text);
     uint32_t *lens = mem_calloc(n, sizeof *lens);
     int32_t *types = mem_calloc(n, sizeof *types);
-    char *arena = mem_alloc((size_t)n * 24);
+    char *arena = mem_alloc((size_t)n * SYNTH_TOKEN_MAX);
     axvk_status s = AXVK_OK;
     if (!text || !lens || !types || !arena) {
         s = err_set(err, AXVK_ERR_OUT_OF_HOST_MEMORY, "byte-level vocabulary of %u tokens", n);
@@ -260,29 +249,9 @@ static axvk_status make_tokenizer(struct model *m, struct err *err)
     }
     char *at = arena;
     for (uint32_t i = 0; i < n; i++) {
-        int len;
-        if (i < N_SPECIAL) {
-            len = snprintf(at, 24, "%s", specials[i]);
-            types[i] = TOKEN_TYPE_CONTROL;
-        } else if (i < N_SPECIAL + 256) {
-            /* the byte symbols are U+0021..U+0143: one or two UTF-8 bytes */
-            uint32_t cp = bpe_byte_to_cp((uint8_t)(i - N_SPECIAL));
-            if (cp < 0x80) {
-                at[0] = (char)cp;
-                len = 1;
-            } else {
-                at[0] = (char)(0xc0 | (cp >> 6));
-                at[1] = (char)(0x80 | (cp & 0x3f));
-                len = 2;
-            }
-            types[i] = TOKEN_TYPE_NORMAL;
-        } else {
-            len = snprintf(at, 24, "<|unused_%u|>", i);
-            types[i] = TOKEN_TYPE_UNUSED;
-        }
+        types[i] = synth_byte_token(i, at, &lens[i]);
         text[i] = at;
-        lens[i] = (uint32_t)len;
-        at += len;
+        at += lens[i];
     }
     struct tokenizer_desc d = {.n_tokens = n, .tokens = text, .token_lens = lens,
                                .token_types = types, .pre = "gpt-2", .eog_ids = m->hp.stop_ids,
@@ -467,7 +436,7 @@ axvk_status model_create_synthetic(struct model **out, struct vkdev *dev,
         s = make_rope(m, err);
     if (!s)
         s = make_tokenizer(m, err);
-    const char *tmpl = o.chat_template ? o.chat_template : chatml;
+    const char *tmpl = o.chat_template ? o.chat_template : synth_chatml;
     if (!s && !(m->chat_template = mem_strdup(tmpl)))
         s = err_set(err, AXVK_ERR_OUT_OF_HOST_MEMORY, "chat template");
     if (!s) {

@@ -176,7 +176,7 @@ static int turn(struct chat *c, const char *user_text)
              (!o->gen.n_predict || r.n_generated < o->gen.n_predict))
         fprintf(stderr, "(the context is full: /reset starts a new conversation)\n");
     /* the answer, as far as it was shown, becomes part of the conversation */
-    if (add_message(c->messages, "assistant", c->answer.text ? c->answer.text : ""))
+    if (add_message(c->messages, "assistant", c->answer.len ? c->answer.text : ""))
         rc = -1;
     else
         remember(c, prompt, n_prompt_ctx);

@@ -160,6 +160,36 @@ static void test_vk_disable_hides_features_from_listing_and_device(void **state)
     unsetenv("AXVK_DISABLE");
 }
 
+static void test_vk_disable_list_given_to_create_replaces_environment(void **state)
+{
+    (void)state;
+    const uint32_t off = VKFEAT_COOPMAT | VKFEAT_MEMORY_BUDGET | VKFEAT_INTDOT;
+    char index[16];
+    snprintf(index, sizeof index, "%u", gpu_dev->info.index);
+    struct err err = {0};
+    struct vkdev *dev = NULL;
+    setenv("AXVK_DISABLE", "fp16,int8", 1);
+    /* the list given wins over the environment, which is left as it was */
+    const struct vkdev_options some = {.select = index, .disable = "coopmat,memory-budget,intdot"};
+    assert_int_equal(vkdev_create_with(&some, &dev, &err), AXVK_OK);
+    assert_int_equal(dev->info.index, gpu_dev->info.index);
+    assert_int_equal(dev->info.disabled, off);
+    assert_int_equal(dev->info.features, gpu_dev->info.features & ~off);
+    assert_string_equal(getenv("AXVK_DISABLE"), "fp16,int8");
+    vkdev_destroy(dev);
+    /* an empty list hides nothing, whatever the environment says */
+    const struct vkdev_options none = {.disable = ""};
+    assert_int_equal(vkdev_create_with(&none, &dev, &err), AXVK_OK);
+    assert_int_equal(dev->info.disabled, 0);
+    assert_int_equal(dev->info.features, gpu_dev->info.features);
+    vkdev_destroy(dev);
+    const struct vkdev_options bad = {.disable = "coopmat,warp-drive"};
+    assert_int_equal(vkdev_create_with(&bad, &dev, &err), AXVK_ERR_INVALID_ARGUMENT);
+    assert_null(dev);
+    assert_non_null(strstr(err.msg, "warp-drive"));
+    unsetenv("AXVK_DISABLE");
+}
+
 static void test_vk_split_parts_respect_binding_limit(void **state)
 {
     (void)state;
@@ -788,6 +818,7 @@ int main(void)
         cmocka_unit_test(test_vk_missing_loader_is_reported_as_no_vulkan),
         cmocka_unit_test(test_vk_selects_by_index_name_and_env),
         cmocka_unit_test(test_vk_disable_hides_features_from_listing_and_device),
+        cmocka_unit_test(test_vk_disable_list_given_to_create_replaces_environment),
         cmocka_unit_test(test_vk_split_parts_respect_binding_limit),
         cmocka_unit_test(test_vk_allocation_beyond_heap_fails_with_message),
         cmocka_unit_test(test_vk_injected_limit_fails_cleanly_and_recovers),

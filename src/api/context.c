@@ -1,7 +1,6 @@
 /* api/context: axvk_context (one device), device listing, status text and error messages.
  * Translates the vk layer's structs into the public plain-data ones; no Vulkan logic here. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "api/internal.h"
@@ -144,13 +143,9 @@ axvk_status axvk_context_create(const axvk_context_desc *desc, axvk_context **ou
         return api_fail_global(&err);
     }
     if (!(desc->flags & AXVK_CONTEXT_NO_GPU)) {
-        /* the vk layer reads AXVK_DISABLE itself; an explicit list takes its place */
-        if (desc->disable && setenv("AXVK_DISABLE", desc->disable, 1) != 0) {
-            mem_free(ctx);
-            err_set(&err, AXVK_ERR_OUT_OF_HOST_MEMORY, "setting AXVK_DISABLE");
-            return api_fail_global(&err);
-        }
-        axvk_status s = vkdev_create(desc->device, &ctx->dev, &err);
+        /* NULL fields: the vk layer reads AXVK_DEVICE and AXVK_DISABLE itself */
+        const struct vkdev_options opt = {.select = desc->device, .disable = desc->disable};
+        axvk_status s = vkdev_create_with(&opt, &ctx->dev, &err);
         if (s != AXVK_OK) {
             mem_free(ctx);
             return api_fail_global(&err);

@@ -19,7 +19,7 @@ static axvk_status load_device_table(struct vkdev *dev, struct err *err)
     return AXVK_OK;
 }
 
-/* Creates the VkDevice with every feature in info.features (and nothing that AXVK_DISABLE hid). */
+/* Creates the VkDevice with every feature in info.features (and nothing the disable list hid). */
 static axvk_status create_logical(struct vkdev *dev, struct err *err)
 {
     const struct vkdev_info *info = &dev->info;
@@ -112,15 +112,17 @@ static axvk_status create_logical(struct vkdev *dev, struct err *err)
     return AXVK_OK;
 }
 
-static axvk_status pick_physical(struct vkdev *dev, const char *select, struct err *err)
+static axvk_status pick_physical(struct vkdev *dev, const struct vkdev_options *opt,
+                                 struct err *err)
 {
     uint32_t disabled = 0, count = 0, chosen = 0;
     VkPhysicalDevice *phys = NULL;
     struct vkdev_info *list = NULL;
-    axvk_status st = vkfeat_parse(getenv("AXVK_DISABLE"), &disabled, err);
+    const char *disable = opt->disable ? opt->disable : getenv("AXVK_DISABLE");
+    axvk_status st = vkfeat_parse(disable, &disabled, err);
     if (st || (st = vkinfo_all(dev->inst, disabled, &phys, &list, &count, err)))
         return st;
-    if (!(st = vkdev_select(list, count, select, &chosen, err))) {
+    if (!(st = vkdev_select(list, count, opt->select, &chosen, err))) {
         dev->phys = phys[chosen];
         dev->info = list[chosen];
     }
@@ -131,7 +133,17 @@ static axvk_status pick_physical(struct vkdev *dev, const char *select, struct e
 
 axvk_status vkdev_create(const char *select, struct vkdev **out, struct err *err)
 {
+    const struct vkdev_options opt = {.select = select};
+    return vkdev_create_with(&opt, out, err);
+}
+
+axvk_status vkdev_create_with(const struct vkdev_options *opt, struct vkdev **out,
+                              struct err *err)
+{
+    static const struct vkdev_options from_env = {0};
     *out = NULL;
+    if (!opt)
+        opt = &from_env;
     axvk_status st;
     struct vkdev *dev = mem_calloc(1, sizeof *dev);
     if (!dev)
@@ -140,7 +152,7 @@ axvk_status vkdev_create(const char *select, struct vkdev **out, struct err *err
     dev->profile = profile && profile[0] && strcmp(profile, "0") != 0;
     if ((st = vkinst_create(&dev->inst, err)))
         goto fail;
-    if ((st = pick_physical(dev, select, err)))
+    if ((st = pick_physical(dev, opt, err)))
         goto fail;
     if ((st = create_logical(dev, err)))
         goto fail;

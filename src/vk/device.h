@@ -114,8 +114,20 @@ struct vkdev {
     VkDescriptorSetLayout set_layouts[17]; /* by binding count, shared by all pipelines */
 };
 
-/* Creates the device chosen by `select` (see vkdev_select) with every present, non-disabled
- * optional feature enabled. AXVK_ERR_NO_VULKAN / AXVK_ERR_NO_DEVICE say why none can run. */
+/* Which device vkdev_create_with creates and what it hides. Zero-initialise: NULL fields read
+ * the environment, so a library caller can pass its own lists without touching the process's. */
+struct vkdev_options {
+    const char *select;  /* as in vkdev_select; NULL: env AXVK_DEVICE, else by type */
+    const char *disable; /* comma list of vkfeat_name names; NULL: env AXVK_DISABLE */
+};
+
+/* Creates the device chosen by opt->select (see vkdev_select) with every present optional
+ * feature enabled that opt->disable does not hide. opt may be NULL (all from the environment).
+ * AXVK_ERR_NO_VULKAN / AXVK_ERR_NO_DEVICE say why none can run; AXVK_ERR_INVALID_ARGUMENT names
+ * an unknown feature. */
+axvk_status vkdev_create_with(const struct vkdev_options *opt, struct vkdev **out,
+                              struct err *err);
+/* vkdev_create_with with only `select` given: AXVK_DISABLE is read from the environment. */
 axvk_status vkdev_create(const char *select, struct vkdev **out, struct err *err);
 /* Waits for the queue, saves the pipeline cache, frees everything. NULL is fine. */
 void vkdev_destroy(struct vkdev *dev);

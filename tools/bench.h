@@ -10,7 +10,6 @@
 #include <stdio.h>
 
 #include "base/err.h"
-#include "vk/device.h"
 
 #define BENCH_MAX_REPS 100
 #define BENCH_MAX_PROF 48
@@ -86,10 +85,10 @@ struct bench_results {
 /* The context a plan needs: the largest depth + prompt + generated tokens of its tests. */
 uint32_t bench_plan_ctx(const struct bench_plan *plan);
 
-/* Runs every test of the plan on model m (already on dev), appending one row per test to out;
+/* Runs every test of the plan on model m (on its device), appending one row per test to out;
  * each row starts as a copy of `base` (device and model fields). Progress goes to stderr. */
 struct model;
-axvk_status bench_model(struct vkdev *dev, struct model *m, const struct bench_result *base,
+axvk_status bench_model(struct model *m, const struct bench_result *base,
                         const struct bench_plan *plan, struct bench_results *out,
                         struct err *err);
 

@@ -300,7 +300,7 @@ static axvk_status run_tests(struct bench_ctx *c, const struct bench_result *bas
     return AXVK_OK;
 }
 
-axvk_status bench_model(struct vkdev *dev, struct model *m, const struct bench_result *base,
+axvk_status bench_model(struct model *m, const struct bench_result *base,
                         const struct bench_plan *plan, struct bench_results *out,
                         struct err *err)
 {
@@ -324,15 +324,9 @@ axvk_status bench_model(struct vkdev *dev, struct model *m, const struct bench_r
             row.n_ubatch = plan->ubatch[ui];
             /* one submission holds at most a physical batch, and never more than a logical one */
             uint32_t chunk = row.n_batch < row.n_ubatch ? row.n_batch : row.n_ubatch;
-            struct session_opts so = {.n_ctx = n_ctx, .n_seq = 1, .n_batch = chunk ? chunk : 1};
-            /* recorders are timed from their creation on: profile only while the session and
-             * its decode step are made, so that nothing else times (or prints) per submission */
-            int was = dev->profile;
-            dev->profile = plan->profile;
+            struct session_opts so = {.n_ctx = n_ctx, .n_seq = 1, .n_batch = chunk ? chunk : 1,
+                                      .timestamps = plan->profile};
             st = session_create(&c.s, m, &so, err);
-            if (!st)
-                st = generate(&c, 1, err);
-            dev->profile = was;
             if (!st)
                 st = run_tests(&c, &row, out, decode_weight_bytes(c.s), err);
             session_destroy(c.s);

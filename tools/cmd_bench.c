@@ -17,6 +17,7 @@
 #include "model/model.h"
 #include "model/presets.h"
 #include "model/quant_mix.h"
+#include "vk/device.h"
 
 #define MAX_LIST 32
 #define MAX_MODELS 32
@@ -428,7 +429,7 @@ static int run_model(struct vkdev *dev, const struct bench_device *d, const char
     if (!st) {
         base->model_size = m->weight_bytes;
         base->model_n_params = m->n_params;
-        st = bench_model(dev, m, base, p, out, &err);
+        st = bench_model(m, base, p, out, &err);
     }
     model_destroy(m);
     mem_free(base);

@@ -98,11 +98,13 @@ axvk_status session_create(struct session **out, struct model *m, const struct s
     s->n_ctx = o->n_ctx;
     s->n_seq = o->n_seq;
     s->n_batch = o->n_batch;
+    s->timestamps = o->timestamps;
     s->seq_stride = o->n_ctx + 1;
     for (uint32_t q = 0; q < SESSION_MAX_SEQ; q++)
         s->greedy_id[q] = -1;
     axvk_status st = alloc_buffers(s, err);
-    struct vkrec_desc rd = {.max_dispatches = 64 + 24 * m->hp.n_layers};
+    struct vkrec_desc rd = {.max_dispatches = 64 + 24 * m->hp.n_layers,
+                            .timestamps = (uint32_t)o->timestamps};
     if (!st)
         st = vkrec_create(s->dev, &rd, &s->prefill, err);
     if (!st)
@@ -213,7 +215,8 @@ static axvk_status decode_recording(struct session *s, uint32_t mask, struct vkr
     s->decode_next = (s->decode_next + 1) % SESSION_DECODE_CACHE;
     axvk_status st = AXVK_OK;
     if (!slot->rec) {
-        struct vkrec_desc rd = {.max_dispatches = 64 + 24 * s->m->hp.n_layers};
+        struct vkrec_desc rd = {.max_dispatches = 64 + 24 * s->m->hp.n_layers,
+                                .timestamps = (uint32_t)s->timestamps};
         if ((st = vkrec_create(s->dev, &rd, &slot->rec, err)))
             return st;
     }

@@ -19,6 +19,8 @@ struct session_opts {
     uint32_t n_ctx;   /* tokens per sequence */
     uint32_t n_seq;   /* 1..SESSION_MAX_SEQ */
     uint32_t n_batch; /* prefill chunk */
+    int timestamps;   /* time each command of the prefill and decode recordings (vkrec_profile
+                         after each step), as AXVK_PROFILE=1 does but without printing */
 };
 
 struct decode_rec {
@@ -30,6 +32,7 @@ struct session {
     struct model *m;
     struct vkdev *dev;
     uint32_t n_ctx, n_seq, n_batch;
+    int timestamps;                 /* session_opts.timestamps */
     uint32_t seq_stride;            /* cache rows per sequence: n_ctx + a spare row */
     uint32_t n_past[SESSION_MAX_SEQ];
     uint32_t last_id[SESSION_MAX_SEQ];

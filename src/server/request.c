@@ -31,7 +31,15 @@ int srv_error_set(struct srv_error *err, int http, const char *type, const char 
 /* The body as a JSON object, or a 400. */
 static cJSON *parse_object(const char *body, size_t len, struct srv_error *err)
 {
-    cJSON *root = body ? cJSON_ParseWithLength(body, len) : NULL;
+    const char *end = NULL;
+    cJSON *root = body ? cJSON_ParseWithLengthOpts(body, len, &end, 0) : NULL;
+    /* only whitespace may follow the value */
+    while (root && end < body + len && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
+        end++;
+    if (root && end != body + len) {
+        cJSON_Delete(root);
+        root = NULL;
+    }
     if (!root) {
         srv_error_set(err, 400, INVALID, NULL, "the request body is not valid JSON");
         return NULL;

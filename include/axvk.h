@@ -62,6 +62,32 @@ uint32_t axvk_version(void);
  * Devices
  * ------------------------------------------------------------------------------------------------ */
 
+/* Optional device features, one bit each. axvk_feature_name(i) is how AXVK_DISABLE and
+ * axvk_context_desc.disable spell bit i. Append only. */
+typedef enum axvk_feature {
+    AXVK_FEATURE_FP16 = 1u << 0,                  /* "fp16": shaderFloat16 */
+    AXVK_FEATURE_STORAGE16 = 1u << 1,             /* "storage16": storageBuffer16BitAccess */
+    AXVK_FEATURE_INT8 = 1u << 2,                  /* "int8": storageBuffer8BitAccess, shaderInt8 */
+    AXVK_FEATURE_INTDOT = 1u << 3,                /* "intdot": shaderIntegerDotProduct */
+    AXVK_FEATURE_SUBGROUP_SIZE_CONTROL = 1u << 4, /* "subgroup-size-control" */
+    AXVK_FEATURE_COOPMAT = 1u << 5,               /* "coopmat": VK_KHR_cooperative_matrix */
+    AXVK_FEATURE_MEMORY_BUDGET = 1u << 6,         /* "memory-budget": VK_EXT_memory_budget */
+} axvk_feature;
+#define AXVK_FEATURE_COUNT 7
+
+/* Static name of feature bit i (AXVK_FEATURE_x == 1u << i); NULL when i >= AXVK_FEATURE_COUNT. */
+const char *axvk_feature_name(uint32_t i);
+
+/* One cooperative-matrix configuration a device supports: D[m x n] = A[m x k] * B[k x n] + C. */
+typedef struct axvk_coopmat_shape {
+    uint32_t m, n, k;
+    /* component types of A, B, C and D: "f16", "bf16", "f32", "f64", "s8" ... "u64", "other" */
+    char a[8], b[8], c[8], result[8];
+    char scope[16]; /* threads sharing one matrix: "subgroup", "workgroup", "device", ... */
+    int saturating; /* integer accumulation saturates */
+} axvk_coopmat_shape;
+#define AXVK_MAX_COOPMAT_SHAPES 32
+
 /* One Vulkan physical device, as `axvk devices` prints it. Plain data; strings are NUL-terminated. */
 typedef struct axvk_device_info {
     uint32_t index;              /* position in the listing; what --device N refers to */
@@ -88,12 +114,36 @@ typedef struct axvk_device_info {
     int coopmat;                 /* VK_KHR_cooperative_matrix */
     int memory_budget;           /* VK_EXT_memory_budget */
     char coopmat_shapes[256];    /* "16x16x16 f16->f32, ..." when coopmat */
+    /* the rest of what `axvk devices` prints */
+    char driver_info[256];       /* the driver's own detail, e.g. "Mesa 22.3.6 (LLVM 15.0.6)" */
+    uint32_t driver_version_raw; /* as reported, in the vendor's packing */
+    uint32_t device_heap;        /* the memory heap device_local_bytes describes */
+    uint32_t min_storage_buffer_offset_alignment;
+    uint32_t max_push_constants_size;
+    uint32_t max_workgroup_invocations;
+    uint32_t max_workgroup_count[3];
+    uint32_t max_shared_memory_bytes;
+    uint32_t subgroup_size;      /* the default size */
+    int usable;                  /* Vulkan >= 1.2 with a compute queue: axvk can run on it */
+    char unusable_reason[96];    /* why not, when !usable */
+    uint32_t features_present;   /* AXVK_FEATURE_* the device has */
+    uint32_t features_disabled;  /* AXVK_FEATURE_* the disable list names (present or not); the
+                                    int flags above are present and not disabled */
+    int intdot_accelerated;      /* intdot's packed 8-bit dot product is a native instruction */
+    uint32_t n_coopmat;          /* entries of coopmat_list; 0 unless coopmat */
+    axvk_coopmat_shape coopmat_list[AXVK_MAX_COOPMAT_SHAPES];
 } axvk_device_info;
 
 /* Lists every Vulkan device. *out is an array of *count entries, freed with axvk_free().
  * AXVK_ERR_NO_VULKAN when there is no loader; AXVK_ERR_NO_DEVICE when it lists none.
  * `errmsg` (may be NULL) receives the reason, `errmsg_size` bytes at most. */
 axvk_status axvk_devices_list(axvk_device_info **out, size_t *count, char *errmsg, size_t errmsg_size);
+
+/* The device axvk_context_create would use for `device` (as axvk_context_desc.device), without
+ * creating it: *out gets its axvk_devices_list entry. AXVK_ERR_NO_DEVICE when nothing matches or
+ * the match cannot run axvk, with the reason in errmsg as above. */
+axvk_status axvk_devices_select(const char *device, axvk_device_info *out, char *errmsg,
+                                size_t errmsg_size);
 
 /* Frees memory the library returned (device lists, rendered text, token arrays). NULL is harmless. */
 void axvk_free(void *ptr);
@@ -126,6 +176,21 @@ const char *axvk_errmsg(const axvk_context *ctx);
 
 /* The device the context runs on. AXVK_ERR_INVALID_ARGUMENT for an AXVK_CONTEXT_NO_GPU context. */
 axvk_status axvk_context_device_info(axvk_context *ctx, axvk_device_info *out);
+
+/* A device-memory copy rate: the roofline that memory-bound work (decoding) is compared to. */
+typedef struct axvk_bandwidth {
+    uint64_t bytes;  /* copied per pass: as asked, or less (one storage binding, free memory) */
+    uint32_t passes; /* timed passes, after one untimed warm-up */
+    double seconds;  /* for all timed passes */
+    double gbps;     /* (bytes read + bytes written) / seconds / 1e9 */
+    int gpu_timer;   /* 1: device timestamps; 0: the host clock around submit and wait */
+} axvk_bandwidth;
+
+/* Copies a device buffer of `bytes` (0: 256 MiB, 64 MiB on CPU devices; rounded down to whole
+ * 256-byte blocks) `passes` times (0: 8) and reports the rate. AXVK_ERR_INVALID_ARGUMENT on a
+ * context created without a device, or for less than 256 bytes. */
+axvk_status axvk_context_bandwidth(axvk_context *ctx, uint64_t bytes, uint32_t passes,
+                                   axvk_bandwidth *out);
 
 /* ------------------------------------------------------------------------------------------------
  * Model: weights on the device, tokenizer and chat template. Read-only once loaded: sessions of

@@ -299,6 +299,20 @@ int cli_open(const struct cli_model_opts *o, axvk_context **ctx, axvk_model **mo
     return 0;
 }
 
+const char *cli_fmt_bytes(char *buf, uint64_t bytes)
+{
+    static const char units[][4] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    size_t u = 0;
+    double v = (double)bytes;
+    for (; v >= 1024.0 && u + 1 < sizeof units / sizeof units[0]; u++)
+        v /= 1024.0;
+    if (u == 0)
+        snprintf(buf, CLI_BYTES_LEN, "%llu B", (unsigned long long)bytes);
+    else
+        snprintf(buf, CLI_BYTES_LEN, v == (double)(uint64_t)v ? "%.0f %s" : "%.2f %s", v, units[u]);
+    return buf;
+}
+
 double cli_now_ms(void)
 {
     struct timespec ts;

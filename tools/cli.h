@@ -79,6 +79,11 @@ char *cli_read_file(const char *path);
 /* The same for a file or, when path is "-", stdin; NUL bytes are kept and *len counts them. */
 char *cli_read_bytes(const char *path, size_t *len);
 
+/* A byte count in binary units as the device listings print it: "512 B", "128 MiB",
+ * "7.75 GiB" (two decimals unless whole). buf holds CLI_BYTES_LEN; returns buf. */
+#define CLI_BYTES_LEN 32
+const char *cli_fmt_bytes(char *buf, uint64_t bytes);
+
 /* Wall clock in milliseconds. */
 double cli_now_ms(void);
 

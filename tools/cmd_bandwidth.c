@@ -1,12 +1,14 @@
 /* axvk bandwidth: device-memory copy bandwidth of one device (GB/s counting bytes read plus bytes
- * written), the roofline decode speed is compared to. Runs the copy kernel through src/kernels. */
+ * written), the roofline decode speed is compared to. Built on include/axvk.h alone: the probe
+ * is axvk_context_bandwidth. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "axvk.h"
+#include "cli.h"
 #include "commands.h"
-#include "kernels/basic.h"
 
 static void usage(FILE *f)
 {
@@ -15,9 +17,26 @@ static void usage(FILE *f)
                "  storage binding) N times (default 8) and reports (read + written bytes) / time.\n");
 }
 
+static void print_json(const axvk_device_info *d, const axvk_bandwidth *bw)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "device", d->index);
+    cJSON_AddStringToObject(o, "name", d->name);
+    cJSON_AddNumberToObject(o, "bytes", (double)bw->bytes);
+    cJSON_AddNumberToObject(o, "passes", bw->passes);
+    cJSON_AddNumberToObject(o, "seconds", bw->seconds);
+    cJSON_AddNumberToObject(o, "gbps", bw->gbps);
+    cJSON_AddStringToObject(o, "timer", bw->gpu_timer ? "gpu" : "host");
+    char *text = cJSON_Print(o);
+    if (text)
+        printf("%s\n", text);
+    cJSON_free(text);
+    cJSON_Delete(o);
+}
+
 int cmd_bandwidth(int argc, char **argv)
 {
-    const char *select = NULL;
+    axvk_context_desc desc = {0};
     int json = 0;
     uint64_t size_mib = 0;
     uint32_t passes = 0;
@@ -25,7 +44,7 @@ int cmd_bandwidth(int argc, char **argv)
         if (!strcmp(argv[i], "--json")) {
             json = 1;
         } else if (!strcmp(argv[i], "--device") && i + 1 < argc) {
-            select = argv[++i];
+            desc.device = argv[++i];
         } else if (!strcmp(argv[i], "--size") && i + 1 < argc) {
             size_mib = strtoull(argv[++i], NULL, 10);
         } else if (!strcmp(argv[i], "--passes") && i + 1 < argc) {
@@ -38,40 +57,28 @@ int cmd_bandwidth(int argc, char **argv)
             return 2;
         }
     }
-    struct err err = {0};
-    struct vkdev *dev = NULL;
-    struct kern_bandwidth bw;
-    axvk_status st = vkdev_create(select, &dev, &err);
+    axvk_context *ctx = NULL;
+    axvk_status st = axvk_context_create(&desc, &ctx);
     if (st) {
         int none = st == AXVK_ERR_NO_VULKAN || st == AXVK_ERR_NO_DEVICE;
-        fprintf(stderr, "axvk: %s%s\n", none ? "no usable Vulkan device: " : "", err.msg);
+        fprintf(stderr, "axvk: %s%s\n", none ? "no usable Vulkan device: " : "", axvk_errmsg(NULL));
         return 1;
     }
-    if (kern_copy_bandwidth(dev, size_mib << 20, passes, &bw, &err)) {
-        fprintf(stderr, "axvk: %s\n", err.msg);
-        vkdev_destroy(dev);
+    axvk_device_info info;
+    axvk_bandwidth bw;
+    if (axvk_context_device_info(ctx, &info) != AXVK_OK ||
+        axvk_context_bandwidth(ctx, size_mib << 20, passes, &bw) != AXVK_OK) {
+        fprintf(stderr, "axvk: %s\n", axvk_errmsg(ctx));
+        axvk_context_destroy(ctx);
         return 1;
     }
-    char size[32];
-    if (json) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "device", dev->info.index);
-        cJSON_AddStringToObject(o, "name", dev->info.name);
-        cJSON_AddNumberToObject(o, "bytes", (double)bw.bytes);
-        cJSON_AddNumberToObject(o, "passes", bw.passes);
-        cJSON_AddNumberToObject(o, "seconds", bw.seconds);
-        cJSON_AddNumberToObject(o, "gbps", bw.gbps);
-        cJSON_AddStringToObject(o, "timer", bw.gpu_timer ? "gpu" : "host");
-        char *text = cJSON_Print(o);
-        if (text)
-            printf("%s\n", text);
-        cJSON_free(text);
-        cJSON_Delete(o);
-    } else {
-        printf("device %u (%s): copy %s x %u: %.1f GB/s (read + write, %s timer)\n", dev->info.index,
-               dev->info.name, vk_fmt_bytes(size, bw.bytes), bw.passes, bw.gbps,
+    char size[CLI_BYTES_LEN];
+    if (json)
+        print_json(&info, &bw);
+    else
+        printf("device %u (%s): copy %s x %u: %.1f GB/s (read + write, %s timer)\n", info.index,
+               info.name, cli_fmt_bytes(size, bw.bytes), bw.passes, bw.gbps,
                bw.gpu_timer ? "GPU" : "host");
-    }
-    vkdev_destroy(dev);
+    axvk_context_destroy(ctx);
     return 0;
 }

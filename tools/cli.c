@@ -153,17 +153,30 @@ int cli_model_flag(struct cli_model_opts *o, int argc, char **argv, int *i)
     return 1;
 }
 
-int cli_common_flag(struct cli_model_opts *o, void (*usage)(FILE *), int argc, char **argv,
-                    int *i)
+int cli_parse(const char *cmd, int argc, char **argv, struct cli_model_opts *model,
+              void (*usage)(FILE *), cli_option_fn own, void *opts)
 {
-    if (!strcmp(argv[*i], "-h") || !strcmp(argv[*i], "--help")) {
-        usage(stdout);
-        exit(0);
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            exit(0);
+        }
+        int r = model ? cli_model_flag(model, argc, argv, &i) : 0;
+        if (r < 0)
+            return -1; /* cli_model_flag said why */
+        if (r > 0)
+            continue;
+        r = own(opts, argv[i], i + 1 < argc ? argv[i + 1] : NULL);
+        if (r <= 0) {
+            fprintf(stderr, "axvk %s: unknown or incomplete option '%s'\n", cmd, argv[i]);
+            return -1;
+        }
+        i += r - 1;
     }
-    return cli_model_flag(o, argc, argv, i);
+    return 0;
 }
 
-int cli_gen_flag(struct cli_gen_opts *o, int argc, char **argv, int *i)
+int cli_gen_flag(struct cli_gen_opts *o, const char *a, const char *v)
 {
     /* each flag (and its long form), the field its value goes to and how that is parsed */
     static const struct {
@@ -183,25 +196,22 @@ int cli_gen_flag(struct cli_gen_opts *o, int argc, char **argv, int *i)
         {"--repeat-last-n", NULL, offsetof(struct cli_gen_opts, sampling.penalty_last_n), 'u'},
         {"--seed", NULL, offsetof(struct cli_gen_opts, sampling.seed), 'U'},
     };
-    const char *a = argv[*i];
-    const char *v = *i + 1 < argc ? argv[*i + 1] : NULL;
     if (!strcmp(a, "--stop")) {
         if (!v || o->n_stop == CLI_MAX_STOP)
             return -1;
-        o->stop[o->n_stop++] = argv[++*i];
-        return 1;
+        o->stop[o->n_stop++] = v;
+        return 2;
     }
     for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++) {
         if (strcmp(a, flags[k].flag) && (!flags[k].alias || strcmp(a, flags[k].alias)))
             continue;
         if (!v)
             return -1;
-        (*i)++;
         void *field = (char *)o + flags[k].off;
         int bad = flags[k].kind == 'u'   ? cli_u32(a, v, field)
                   : flags[k].kind == 'U' ? cli_u64(a, v, field)
                                          : cli_float(a, v, field);
-        return bad ? -1 : 1;
+        return bad ? -1 : 2;
     }
     return 0;
 }

@@ -25,10 +25,16 @@ struct cli_model_opts {
  * of them, -1 a bad value (message printed). */
 int cli_model_flag(struct cli_model_opts *o, int argc, char **argv, int *i);
 
-/* For a command's option loop: cli_model_flag, and -h/--help, which prints usage to stdout and
- * exits 0. Same results as cli_model_flag. */
-int cli_common_flag(struct cli_model_opts *o, void (*usage)(FILE *), int argc, char **argv,
-                    int *i);
+/* A command's own options: called with each argument the common ones did not take and the
+ * argument after it (NULL at the end). Returns how many it used (1, or 2 with the value), 0 for
+ * an option it does not know or whose value is missing, -1 for a bad value it has named. */
+typedef int (*cli_option_fn)(void *opts, const char *flag, const char *value);
+
+/* The option loop of command `cmd`: -h/--help prints usage to stdout and exits 0; with `model`,
+ * cli_model_flag's flags go there; everything else to own(opts, ...). 0 when every argument was
+ * taken; -1 after a one-line message ("axvk CMD: unknown or incomplete option 'X'"). */
+int cli_parse(const char *cmd, int argc, char **argv, struct cli_model_opts *model,
+              void (*usage)(FILE *), cli_option_fn own, void *opts);
 
 #define CLI_MAX_STOP 16
 
@@ -41,10 +47,9 @@ struct cli_gen_opts {
     size_t n_stop;
 };
 
-/* Consumes argv[*i] and its value when it is one of the flags above: 1 consumed, 0 not one of
- * them, -1 a missing or bad value or one --stop too many (a bad number is named; the caller
- * names the option). */
-int cli_gen_flag(struct cli_gen_opts *o, int argc, char **argv, int *i);
+/* A cli_option_fn for the flags above: 2 when `flag` is one of them and took `value`, 0 when it
+ * is not, -1 for a missing or bad value (a bad number is named) or one --stop too many. */
+int cli_gen_flag(struct cli_gen_opts *o, const char *flag, const char *value);
 
 /* The generation request the flags describe, streaming to on_token(user, ...). The stop strings
  * stay owned by `o`. */

@@ -34,31 +34,42 @@ static void print_json(const axvk_device_info *d, const axvk_bandwidth *bw)
     cJSON_Delete(o);
 }
 
+struct bandwidth_opts {
+    axvk_context_desc desc; /* --device */
+    int json;
+    uint64_t size_mib;      /* --size; 0: the probe's default */
+    uint32_t passes;        /* --passes; 0: the probe's default */
+};
+
+static int bandwidth_option(void *opts, const char *a, const char *v)
+{
+    struct bandwidth_opts *o = opts;
+    if (!strcmp(a, "--json")) {
+        o->json = 1;
+        return 1;
+    }
+    if (!v)
+        return 0;
+    if (!strcmp(a, "--device"))
+        o->desc.device = v;
+    else if (!strcmp(a, "--size"))
+        o->size_mib = strtoull(v, NULL, 10);
+    else if (!strcmp(a, "--passes"))
+        o->passes = (uint32_t)strtoul(v, NULL, 10);
+    else
+        return 0;
+    return 2;
+}
+
 int cmd_bandwidth(int argc, char **argv)
 {
-    axvk_context_desc desc = {0};
-    int json = 0;
-    uint64_t size_mib = 0;
-    uint32_t passes = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json")) {
-            json = 1;
-        } else if (!strcmp(argv[i], "--device") && i + 1 < argc) {
-            desc.device = argv[++i];
-        } else if (!strcmp(argv[i], "--size") && i + 1 < argc) {
-            size_mib = strtoull(argv[++i], NULL, 10);
-        } else if (!strcmp(argv[i], "--passes") && i + 1 < argc) {
-            passes = (uint32_t)strtoul(argv[++i], NULL, 10);
-        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        } else {
-            usage(stderr);
-            return 2;
-        }
+    struct bandwidth_opts o = {0};
+    if (cli_parse("bandwidth", argc, argv, NULL, usage, bandwidth_option, &o)) {
+        usage(stderr);
+        return 2;
     }
     axvk_context *ctx = NULL;
-    axvk_status st = axvk_context_create(&desc, &ctx);
+    axvk_status st = axvk_context_create(&o.desc, &ctx);
     if (st) {
         int none = st == AXVK_ERR_NO_VULKAN || st == AXVK_ERR_NO_DEVICE;
         fprintf(stderr, "axvk: %s%s\n", none ? "no usable Vulkan device: " : "", axvk_errmsg(NULL));
@@ -67,13 +78,13 @@ int cmd_bandwidth(int argc, char **argv)
     axvk_device_info info;
     axvk_bandwidth bw;
     if (axvk_context_device_info(ctx, &info) != AXVK_OK ||
-        axvk_context_bandwidth(ctx, size_mib << 20, passes, &bw) != AXVK_OK) {
+        axvk_context_bandwidth(ctx, o.size_mib << 20, o.passes, &bw) != AXVK_OK) {
         fprintf(stderr, "axvk: %s\n", axvk_errmsg(ctx));
         axvk_context_destroy(ctx);
         return 1;
     }
     char size[CLI_BYTES_LEN];
-    if (json)
+    if (o.json)
         print_json(&info, &bw);
     else
         printf("device %u (%s): copy %s x %u: %.1f GB/s (read + write, %s timer)\n", info.index,

@@ -244,28 +244,14 @@ static char *read_message(struct chat *c)
     return msg; /* the end of input finishes a continued message */
 }
 
-static int parse_args(struct chat_opts *o, int argc, char **argv)
+static int chat_option(void *opts, const char *a, const char *v)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int r = cli_common_flag(&o->model, usage, argc, argv, &i);
-        if (r < 0)
-            return -1;
-        if (r > 0)
-            continue;
-        int bad = 0;
-        if ((r = cli_gen_flag(&o->gen, argc, argv, &i)) != 0)
-            bad = r < 0;
-        else if (!strcmp(a, "--system") && v)
-            o->system = argv[++i];
-        else
-            bad = 1;
-        if (bad) {
-            fprintf(stderr, "axvk chat: unknown or incomplete option '%s'\n", a);
-            return -1;
-        }
-    }
-    return 0;
+    struct chat_opts *o = opts;
+    int r = cli_gen_flag(&o->gen, a, v);
+    if (r || strcmp(a, "--system") || !v)
+        return r;
+    o->system = v;
+    return 2;
 }
 
 /* Reads messages until /exit or the end of input. */
@@ -306,7 +292,7 @@ static int converse(struct chat *c)
 int cmd_chat(int argc, char **argv)
 {
     struct chat_opts o = {0};
-    if (parse_args(&o, argc, argv)) {
+    if (cli_parse("chat", argc, argv, &o.model, usage, chat_option, &o)) {
         usage(stderr);
         return 2;
     }

@@ -144,22 +144,30 @@ static void print_failure(axvk_status st, const char *why)
     fprintf(stderr, "axvk: %s%s\n", none ? "no usable Vulkan device: " : "", why);
 }
 
+struct devices_opts {
+    int json;
+    const char *select; /* --device */
+};
+
+static int devices_option(void *opts, const char *a, const char *v)
+{
+    struct devices_opts *o = opts;
+    if (!strcmp(a, "--json")) {
+        o->json = 1;
+        return 1;
+    }
+    if (strcmp(a, "--device") || !v)
+        return 0;
+    o->select = v;
+    return 2;
+}
+
 int cmd_devices(int argc, char **argv)
 {
-    int json = 0;
-    const char *select = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json")) {
-            json = 1;
-        } else if (!strcmp(argv[i], "--device") && i + 1 < argc) {
-            select = argv[++i];
-        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        } else {
-            usage(stderr);
-            return 2;
-        }
+    struct devices_opts o = {0};
+    if (cli_parse("devices", argc, argv, NULL, usage, devices_option, &o)) {
+        usage(stderr);
+        return 2;
     }
     char why[512];
     axvk_device_info *list = NULL, chosen;
@@ -170,13 +178,13 @@ int cmd_devices(int argc, char **argv)
         return 1;
     }
     /* with no --device a failed choice is shown as no [selected] mark and exit status 1 */
-    int found = axvk_devices_select(select, &chosen, why, sizeof why) == AXVK_OK;
-    if (!found && select) {
+    int found = axvk_devices_select(o.select, &chosen, why, sizeof why) == AXVK_OK;
+    if (!found && o.select) {
         fprintf(stderr, "axvk: %s\n", why);
         axvk_free(list);
         return 1;
     }
-    if (json) {
+    if (o.json) {
         cJSON *root = cJSON_CreateObject();
         cJSON *arr = cJSON_AddArrayToObject(root, "devices");
         for (size_t i = 0; i < n; i++)

@@ -125,40 +125,39 @@ static int prompt_ids(const struct run_opts *o, axvk_model *model, axvk_context 
     return 0;
 }
 
+static int run_option(void *opts, const char *a, const char *v)
+{
+    struct run_opts *o = opts;
+    int r = cli_gen_flag(&o->gen, a, v);
+    if (r)
+        return r;
+    if (!strcmp(a, "--chat")) {
+        o->chat = 1;
+    } else if (!strcmp(a, "--json")) {
+        o->json = 1;
+    } else if (!strcmp(a, "--no-special")) {
+        o->no_special = 1;
+    } else {
+        /* the rest take a value */
+        if (!v)
+            return 0;
+        if (!strcmp(a, "-p") || !strcmp(a, "--prompt"))
+            o->prompt = v;
+        else if (!strcmp(a, "--prompt-ids"))
+            o->prompt_ids = v;
+        else if (!strcmp(a, "--system"))
+            o->system = v;
+        else
+            return 0;
+        return 2;
+    }
+    return 1;
+}
+
 static int parse_args(struct run_opts *o, int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int r = cli_common_flag(&o->model, usage, argc, argv, &i);
-        if (r < 0)
-            return -1;
-        if (r > 0)
-            continue;
-        int bad = 0;
-        if ((r = cli_gen_flag(&o->gen, argc, argv, &i)) != 0) {
-            bad = r < 0;
-        } else if (!strcmp(a, "--chat")) {
-            o->chat = 1;
-        } else if (!strcmp(a, "--json")) {
-            o->json = 1;
-        } else if (!strcmp(a, "--no-special")) {
-            o->no_special = 1;
-        } else if (!v) {
-            bad = 1;
-        } else if (!strcmp(a, "-p") || !strcmp(a, "--prompt")) {
-            o->prompt = argv[++i];
-        } else if (!strcmp(a, "--prompt-ids")) {
-            o->prompt_ids = argv[++i];
-        } else if (!strcmp(a, "--system")) {
-            o->system = argv[++i];
-        } else {
-            bad = 1;
-        }
-        if (bad) {
-            fprintf(stderr, "axvk run: unknown or incomplete option '%s'\n", a);
-            return -1;
-        }
-    }
+    if (cli_parse("run", argc, argv, &o->model, usage, run_option, o))
+        return -1;
     if (!o->prompt && !o->prompt_ids) {
         fprintf(stderr, "axvk run: give a prompt with -p TEXT or --prompt-ids LIST\n");
         return -1;

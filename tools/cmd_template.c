@@ -118,26 +118,26 @@ done:
     return rc;
 }
 
+static int template_option(void *opts, const char *a, const char *v)
+{
+    struct template_opts *o = opts;
+    if (!strcmp(a, "--add-generation-prompt")) {
+        o->add_generation_prompt = 1;
+        return 1;
+    }
+    if (!strcmp(a, "--messages") && v)
+        o->messages = v;
+    else if (!strcmp(a, "--tools") && v)
+        o->tools = v;
+    else
+        return 0;
+    return 2;
+}
+
 static int parse_args(struct template_opts *o, int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int r = cli_common_flag(&o->model, usage, argc, argv, &i);
-        if (r < 0)
-            return -1;
-        if (r > 0)
-            continue;
-        if (!strcmp(a, "--add-generation-prompt")) {
-            o->add_generation_prompt = 1;
-        } else if (!strcmp(a, "--messages") && v) {
-            o->messages = argv[++i];
-        } else if (!strcmp(a, "--tools") && v) {
-            o->tools = argv[++i];
-        } else {
-            fprintf(stderr, "axvk template: unknown or incomplete option '%s'\n", a);
-            return -1;
-        }
-    }
+    if (cli_parse("template", argc, argv, &o->model, usage, template_option, o))
+        return -1;
     if (!o->messages) {
         fprintf(stderr, "axvk template: give the conversation with --messages FILE.json\n");
         return -1;

@@ -295,34 +295,38 @@ fail:
     return rc;
 }
 
+static int tok_option(void *opts, const char *a, const char *v)
+{
+    struct tok_opts *o = opts;
+    if (!strcmp(a, "--no-special")) {
+        o->tok_flags |= AXVK_TOKENIZE_NO_SPECIAL;
+    } else if (!strcmp(a, "--skip-special")) {
+        o->detok_flags |= AXVK_DETOKENIZE_SKIP_SPECIAL;
+    } else if (!strcmp(a, "--jsonl")) {
+        o->jsonl = 1;
+    } else if (!strcmp(a, "--detokenize")) {
+        o->detokenize = 1;
+    } else {
+        /* the rest take a value */
+        if (!v)
+            return 0;
+        if (!strcmp(a, "-p") || !strcmp(a, "--prompt"))
+            o->prompt = v;
+        else if (!strcmp(a, "-f"))
+            o->file = v;
+        else if (!strcmp(a, "--bench"))
+            o->bench = v;
+        else
+            return 0;
+        return 2;
+    }
+    return 1;
+}
+
 static int parse_args(struct tok_opts *o, int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int r = cli_common_flag(&o->model, usage, argc, argv, &i);
-        if (r < 0)
-            return -1;
-        if (r > 0)
-            continue;
-        if (!strcmp(a, "--no-special")) {
-            o->tok_flags |= AXVK_TOKENIZE_NO_SPECIAL;
-        } else if (!strcmp(a, "--skip-special")) {
-            o->detok_flags |= AXVK_DETOKENIZE_SKIP_SPECIAL;
-        } else if (!strcmp(a, "--jsonl")) {
-            o->jsonl = 1;
-        } else if (!strcmp(a, "--detokenize")) {
-            o->detokenize = 1;
-        } else if ((!strcmp(a, "-p") || !strcmp(a, "--prompt")) && v) {
-            o->prompt = argv[++i];
-        } else if (!strcmp(a, "-f") && v) {
-            o->file = argv[++i];
-        } else if (!strcmp(a, "--bench") && v) {
-            o->bench = argv[++i];
-        } else {
-            fprintf(stderr, "axvk tokenize: unknown or incomplete option '%s'\n", a);
-            return -1;
-        }
-    }
+    if (cli_parse("tokenize", argc, argv, &o->model, usage, tok_option, o))
+        return -1;
     int inputs = !!o->prompt + !!o->file + o->jsonl + !!o->bench;
     if (inputs != 1) {
         fprintf(stderr, "axvk tokenize: give exactly one of -p, -f, --jsonl, --bench\n");

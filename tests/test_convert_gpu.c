@@ -14,47 +14,28 @@
 
 #include "axvk.h"
 #include "base/alloc.h"
-#include "base/wtype.h"
 #include "gpu_test.h"
 #include "hf_fixture.h"
 #include "model/hparams.h"
 #include "model/ref_model.h"
 #include "model/safetensors.h"
 #include "model/tensors.h"
-#include "vk/instance.h"
+#include "model_test.h"
 
 #define TMP AXVK_TEST_TMP "/convert_gpu"
 #define QWEN_DIR TMP "/qwen2"
 #define LLAMA_DIR TMP "/llama"
 #define SHARD_DIR TMP "/sharded"
-#define VOCAB 102400
 #define STEPS 8
 
-static axvk_context *ctx;
-static const axvk_sampling greedy = {0};
 static const int32_t prompt[] = {5012, 27, 311, 99, 60001, 4, 1024, 77777, 250, 13};
 #define N_PROMPT (sizeof prompt / sizeof prompt[0])
-
-static void expect(axvk_status s)
-{
-    if (s != AXVK_OK)
-        fail_msg("%s: %s", axvk_status_str(s), axvk_errmsg(ctx));
-}
-
-static int32_t argmax(const float *x, size_t n)
-{
-    size_t best = 0;
-    for (size_t i = 1; i < n; i++)
-        if (x[i] > x[best])
-            best = i;
-    return (int32_t)best;
-}
 
 static axvk_model *load(const char *path, const char *quant)
 {
     axvk_model *m = NULL;
     axvk_model_desc d = {.n_ctx = 128, .quant = quant};
-    expect(axvk_model_load(ctx, path, &d, &m));
+    model_test_expect(axvk_model_load(model_test_ctx, path, &d, &m));
     return m;
 }
 
@@ -86,46 +67,20 @@ static void check_against_reference(const char *dir, const char *quant, double b
     struct model_hparams hp;
     struct st_set *st = NULL;
     struct ref_model_gguf rm;
-    struct ref_state *rs = NULL;
     struct err err = {0};
     if (hparams_from_hf_dir(&hp, dir, &err) || st_open_dir(&st, dir, &err))
         fail_msg("%s", err.msg);
     struct tensor_source src = {.st = st};
-    if (ref_model_from_source(&rm, &hp, &src, &err) ||
-        ref_state_create(&rs, &rm.m, 128, WTYPE_F16, &err))
+    if (ref_model_from_source(&rm, &hp, &src, &err))
         fail_msg("%s", err.msg);
-    float *gpu = mem_calloc(VOCAB, sizeof *gpu), *ref = mem_calloc(VOCAB, sizeof *ref);
-    assert_true(gpu && ref);
     axvk_model *model = load(dir, quant);
     axvk_model_info info;
-    expect(axvk_model_get_info(model, &info));
+    model_test_expect(axvk_model_get_info(model, &info));
     assert_string_equal(info.type, quant ? quant : "bf16");
-    axvk_session *s;
-    expect(axvk_session_create(model, NULL, &s));
-    expect(axvk_session_feed(s, 0, prompt, N_PROMPT));
-    assert_int_equal(ref_forward(ref, rs, &rm.m, prompt, N_PROMPT, 0, false, &err), AXVK_OK);
-    uint32_t seq = 0;
-    for (int step = 0; step <= STEPS; step++) {
-        expect(axvk_session_logits(s, 0, gpu, VOCAB));
-        double e = gpu_test_nmse(gpu, ref, VOCAB);
-        if (e > bound)
-            fail_msg("%s (%s): step %d logits NMSE %.3g > %.1g", dir, quant ? quant : "as stored",
-                     step, e, bound);
-        if (step == STEPS)
-            break;
-        int32_t id;
-        expect(axvk_session_sample(s, &seq, 1, &greedy, &id));
-        if (exact_ids && id != argmax(ref, VOCAB))
-            fail_msg("%s: step %d GPU chose %d, reference %d", dir, step, id, argmax(ref, VOCAB));
-        expect(axvk_session_decode(s, &seq, &id, 1));
-        assert_int_equal(ref_forward(ref, rs, &rm.m, &id, 1, N_PROMPT + (size_t)step, false, &err),
-                         AXVK_OK);
-    }
-    axvk_session_destroy(s);
+    char what[600];
+    snprintf(what, sizeof what, "%s (%s)", dir, quant ? quant : "as stored");
+    model_test_against_reference(model, &rm.m, prompt, N_PROMPT, STEPS, bound, exact_ids, what);
     axvk_model_destroy(model);
-    mem_free(gpu);
-    mem_free(ref);
-    ref_state_destroy(rs);
     ref_model_free(&rm);
     st_close(st);
 }
@@ -158,12 +113,12 @@ static void greedy_ids(const char *path, const char *quant, struct ids *out)
 {
     axvk_model *model = load(path, quant);
     axvk_session *s;
-    expect(axvk_session_create(model, NULL, &s));
+    model_test_expect(axvk_session_create(model, NULL, &s));
     memset(out, 0, sizeof *out);
     axvk_generate_desc d = {.max_tokens = STEPS, .ignore_stop_ids = 1, .on_token = collect,
                             .user = out};
     axvk_generate_result r;
-    expect(axvk_generate(s, 0, prompt, N_PROMPT, &d, &r));
+    model_test_expect(axvk_generate(s, 0, prompt, N_PROMPT, &d, &r));
     assert_int_equal(r.n_generated, STEPS);
     assert_int_equal(out->n, STEPS);
     axvk_session_destroy(s);
@@ -216,7 +171,7 @@ static void test_impossible_context_is_refused_then_a_normal_load_works(void **s
 {
     (void)state;
     axvk_device_info dev;
-    expect(axvk_context_device_info(ctx, &dev));
+    model_test_expect(axvk_context_device_info(model_test_ctx, &dev));
     uint64_t avail = dev.budget_bytes ? dev.budget_bytes : dev.device_local_bytes;
     /* KV per token: 2 layers x K and V x 32 values x 2 bytes = 256 bytes; ask for twice the
      * device's memory in KV alone */
@@ -224,9 +179,10 @@ static void test_impossible_context_is_refused_then_a_normal_load_works(void **s
     uint32_t n_ctx = want > UINT32_MAX ? UINT32_MAX : (uint32_t)want;
     axvk_model *m = NULL;
     axvk_model_desc d = {.n_ctx = n_ctx};
-    assert_int_equal(axvk_model_load(ctx, QWEN_DIR, &d, &m), AXVK_ERR_OUT_OF_DEVICE_MEMORY);
+    assert_int_equal(axvk_model_load(model_test_ctx, QWEN_DIR, &d, &m),
+                     AXVK_ERR_OUT_OF_DEVICE_MEMORY);
     assert_null(m);
-    const char *msg = axvk_errmsg(ctx);
+    const char *msg = axvk_errmsg(model_test_ctx);
     char c_flag[64];
     snprintf(c_flag, sizeof c_flag, "-c %u", n_ctx);
     if (!strstr(msg, "needs") || !strstr(msg, "GiB") || !strstr(msg, c_flag) ||
@@ -238,10 +194,8 @@ static void test_impossible_context_is_refused_then_a_normal_load_works(void **s
 
 int main(void)
 {
-    if (axvk_context_create(NULL, &ctx) != AXVK_OK) {
-        fprintf(stderr, "skipped: %s\n", axvk_errmsg(NULL));
-        return 77;
-    }
+    if (model_test_open())
+        return GPU_TEST_SKIP;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_directory_runs_as_stored_and_quantized_on_load),
         cmocka_unit_test(test_converted_files_generate_the_directory_ids),
@@ -249,10 +203,5 @@ int main(void)
         cmocka_unit_test(test_llama_directory_runs_and_its_gguf_agrees),
         cmocka_unit_test(test_impossible_context_is_refused_then_a_normal_load_works),
     };
-    int failed = cmocka_run_group_tests(tests, setup, NULL);
-    axvk_context_destroy(ctx);
-    uint64_t validation = vkdev_validation_errors();
-    if (validation)
-        fprintf(stderr, "%llu validation errors\n", (unsigned long long)validation);
-    return failed || validation ? 1 : 0;
+    return model_test_close(cmocka_run_group_tests(tests, setup, NULL));
 }

@@ -15,45 +15,18 @@
 #include "axvk.h"
 #include "base/alloc.h"
 #include "base/mapfile.h"
+#include "gpu_test.h"
 #include "model/gguf.h"
 #include "model/ref_model.h"
-#include "vk/instance.h"
+#include "model_test.h"
 
 #define GGUF_DIR AXVK_SHARED_DIR "/testdata/gguf/"
-
-static axvk_context *ctx;
-
-static void expect(axvk_status s)
-{
-    if (s != AXVK_OK)
-        fail_msg("%s: %s", axvk_status_str(s), axvk_errmsg(ctx));
-}
-
-static double nmse(const float *a, const float *ref, size_t n)
-{
-    double num = 0, den = 0;
-    for (size_t i = 0; i < n; i++) {
-        double d = (double)a[i] - ref[i];
-        num += d * d;
-        den += (double)ref[i] * ref[i];
-    }
-    return den > 0 ? num / den : num;
-}
-
-static int32_t argmax(const float *x, size_t n)
-{
-    size_t best = 0;
-    for (size_t i = 1; i < n; i++)
-        if (x[i] > x[best])
-            best = i;
-    return (int32_t)best;
-}
 
 static axvk_model *load(const char *path, uint32_t n_seq)
 {
     axvk_model *m = NULL;
     axvk_model_desc d = {.n_ctx = 256, .n_seq = n_seq};
-    expect(axvk_model_load(ctx, path, &d, &m));
+    model_test_expect(axvk_model_load(model_test_ctx, path, &d, &m));
     return m;
 }
 
@@ -80,21 +53,21 @@ static void greedy_case(axvk_session *s, struct ref_model_gguf *rm, const cJSON 
                 *margins = cJSON_GetObjectItem(c, "margins");
     int n_prompt = cJSON_GetArraySize(p), n_ids = cJSON_GetArraySize(ids);
     int32_t *prompt = mem_calloc((size_t)n_prompt, sizeof *prompt);
-    float *gpu = mem_calloc(rm->m.n_vocab, sizeof *gpu), *ref = mem_calloc(rm->m.n_vocab, sizeof *ref);
+    float *ref = mem_calloc(rm->m.n_vocab, sizeof *ref);
     struct ref_state *rs;
     struct err err = {0};
-    assert_true(prompt && gpu && ref);
+    assert_true(prompt && ref);
     for (int i = 0; i < n_prompt; i++)
         prompt[i] = cJSON_GetArrayItem(p, i)->valueint;
     assert_int_equal(ref_state_create(&rs, &rm->m, (size_t)(n_prompt + n_ids), 1 /* f16 */, &err), AXVK_OK);
     assert_int_equal(ref_forward(ref, rs, &rm->m, prompt, (size_t)n_prompt, 0, false, &err), AXVK_OK);
     uint32_t seq = 0;
-    expect(axvk_session_clear(s, 0));
-    expect(axvk_session_feed(s, 0, prompt, (size_t)n_prompt));
+    model_test_expect(axvk_session_clear(s, 0));
+    model_test_expect(axvk_session_feed(s, 0, prompt, (size_t)n_prompt));
     for (int step = 0; step < n_ids; step++) {
         int32_t id, want = cJSON_GetArrayItem(ids, step)->valueint;
-        expect(axvk_session_sample(s, &seq, 1, &greedy, &id));
-        int32_t ref_id = argmax(ref, rm->m.n_vocab);
+        model_test_expect(axvk_session_sample(s, &seq, 1, &greedy, &id));
+        int32_t ref_id = model_test_argmax(ref, rm->m.n_vocab);
         if (id != ref_id)
             fail_msg("prompt of %d, step %d: GPU chose %d, reference %d", n_prompt, step, id, ref_id);
         if (cJSON_GetArrayItem(margins, step)->valuedouble >= 0.15) {
@@ -102,13 +75,12 @@ static void greedy_case(axvk_session *s, struct ref_model_gguf *rm, const cJSON 
             t->agree += id == want;
         }
         /* continue on llama.cpp's token so later steps compare like with like */
-        expect(axvk_session_decode(s, &seq, &want, 1));
+        model_test_expect(axvk_session_decode(s, &seq, &want, 1));
         assert_int_equal(ref_forward(ref, rs, &rm->m, &want, 1, (size_t)(n_prompt + step), false, &err),
                          AXVK_OK);
     }
     ref_state_destroy(rs);
     mem_free(prompt);
-    mem_free(gpu);
     mem_free(ref);
 }
 
@@ -136,7 +108,7 @@ static void test_greedy_ids_match_reference_and_llama_cpp_for_every_file(void **
             fail_msg("%s", err.msg);
         axvk_model *model = load(path, 1);
         axvk_session *s;
-        expect(axvk_session_create(model, NULL, &s));
+        model_test_expect(axvk_session_create(model, NULL, &s));
         struct greedy_tally t = {0};
         cJSON_ArrayForEach(c, cases)
             if (!strcmp(cJSON_GetObjectItem(c, "model")->valuestring, files[f]))
@@ -173,7 +145,6 @@ static void test_logits_and_greedy_match_reference_for_every_type(void **state)
 {
     (void)state;
     enum { N_PROMPT = 11, STEPS = 32, VOCAB = 512 };
-    static float gpu[VOCAB], ref[VOCAB];
     int32_t prompt[N_PROMPT];
     srand(5);
     for (int i = 0; i < N_PROMPT; i++)
@@ -188,39 +159,12 @@ static void test_logits_and_greedy_match_reference_for_every_type(void **state)
         struct gguf *g;
         struct err err = {0};
         struct ref_model_gguf rm;
-        struct ref_state *rs;
         assert_int_equal(gguf_open(&g, path, &err), AXVK_OK);
-        if (ref_model_from_gguf(&rm, g, &err) || ref_state_create(&rs, &rm.m, 256, 1 /* f16 */, &err))
+        if (ref_model_from_gguf(&rm, g, &err))
             fail_msg("%s", err.msg);
         axvk_model *model = load(path, 1);
-        axvk_session *s;
-        expect(axvk_session_create(model, NULL, &s));
-
-        expect(axvk_session_feed(s, 0, prompt, N_PROMPT));
-        expect(axvk_session_logits(s, 0, gpu, VOCAB));
-        assert_int_equal(ref_forward(ref, rs, &rm.m, prompt, N_PROMPT, 0, false, &err), AXVK_OK);
-        double e = nmse(gpu, ref, VOCAB);
-        if (e > bound)
-            fail_msg("%s: prefill logits NMSE %.3g > %.1g", types[t], e, bound);
-
-        uint32_t seq = 0;
-        for (int step = 0; step < STEPS; step++) {
-            int32_t id;
-            expect(axvk_session_sample(s, &seq, 1, &greedy, &id));
-            int32_t want = argmax(ref, VOCAB);
-            if (id != want)
-                fail_msg("%s: greedy step %d gave %d, reference %d", types[t], step, id, want);
-            expect(axvk_session_decode(s, &seq, &id, 1));
-            expect(axvk_session_logits(s, 0, gpu, VOCAB));
-            assert_int_equal(ref_forward(ref, rs, &rm.m, &id, 1, N_PROMPT + (size_t)step, false, &err),
-                             AXVK_OK);
-            e = nmse(gpu, ref, VOCAB);
-            if (e > bound)
-                fail_msg("%s: decode step %d logits NMSE %.3g > %.1g", types[t], step, e, bound);
-        }
-        axvk_session_destroy(s);
+        model_test_against_reference(model, &rm.m, prompt, N_PROMPT, STEPS, bound, 1, types[t]);
         axvk_model_destroy(model);
-        ref_state_destroy(rs);
         ref_model_free(&rm);
         gguf_close(g);
     }
@@ -241,22 +185,22 @@ static void test_prefill_equals_token_by_token_and_any_chunking(void **state)
     axvk_model *model = load(path, 1);
     axvk_session *a, *b, *c;
     axvk_session_desc small_batch = {.n_batch = 7};
-    expect(axvk_session_create(model, NULL, &a));
-    expect(axvk_session_create(model, &small_batch, &b));
-    expect(axvk_session_create(model, NULL, &c));
-    expect(axvk_session_feed(a, 0, ids, N));
-    expect(axvk_session_feed(b, 0, ids, N));
+    model_test_expect(axvk_session_create(model, NULL, &a));
+    model_test_expect(axvk_session_create(model, &small_batch, &b));
+    model_test_expect(axvk_session_create(model, NULL, &c));
+    model_test_expect(axvk_session_feed(a, 0, ids, N));
+    model_test_expect(axvk_session_feed(b, 0, ids, N));
     uint32_t seq = 0;
-    expect(axvk_session_feed(c, 0, ids, 1));
+    model_test_expect(axvk_session_feed(c, 0, ids, 1));
     for (int i = 1; i < N; i++)
-        expect(axvk_session_decode(c, &seq, &ids[i], 1));
-    expect(axvk_session_logits(a, 0, whole, VOCAB));
-    expect(axvk_session_logits(b, 0, chunked, VOCAB));
-    expect(axvk_session_logits(c, 0, single, VOCAB));
-    assert_true(nmse(chunked, whole, VOCAB) < 1e-9);
-    assert_true(nmse(single, whole, VOCAB) < 1e-7);
+        model_test_expect(axvk_session_decode(c, &seq, &ids[i], 1));
+    model_test_expect(axvk_session_logits(a, 0, whole, VOCAB));
+    model_test_expect(axvk_session_logits(b, 0, chunked, VOCAB));
+    model_test_expect(axvk_session_logits(c, 0, single, VOCAB));
+    assert_true(gpu_test_nmse(chunked, whole, VOCAB) < 1e-9);
+    assert_true(gpu_test_nmse(single, whole, VOCAB) < 1e-7);
     uint32_t n_past;
-    expect(axvk_session_n_past(c, 0, &n_past));
+    model_test_expect(axvk_session_n_past(c, 0, &n_past));
     assert_int_equal(n_past, N);
     axvk_session_destroy(a);
     axvk_session_destroy(b);
@@ -274,36 +218,36 @@ static void test_sequences_decoded_together_equal_each_alone(void **state)
     axvk_model *model = load(path, 3);
     axvk_session *batch, *solo;
     axvk_session_desc one = {.n_seq = 1};
-    expect(axvk_session_create(model, NULL, &batch));
-    expect(axvk_session_create(model, &one, &solo));
+    model_test_expect(axvk_session_create(model, NULL, &batch));
+    model_test_expect(axvk_session_create(model, &one, &solo));
     const int32_t p0[] = {10, 20, 30, 40, 50}, p2[] = {99, 98, 97};
-    expect(axvk_session_feed(batch, 0, p0, 5));
-    expect(axvk_session_feed(batch, 2, p2, 3)); /* slot 1 stays empty */
+    model_test_expect(axvk_session_feed(batch, 0, p0, 5));
+    model_test_expect(axvk_session_feed(batch, 2, p2, 3)); /* slot 1 stays empty */
     uint32_t seqs[2] = {0, 2}, zero = 0;
     int32_t next[2];
     for (int step = 0; step < STEPS; step++) {
-        expect(axvk_session_sample(batch, seqs, 2, &greedy, next));
-        expect(axvk_session_decode(batch, seqs, next, 2));
+        model_test_expect(axvk_session_sample(batch, seqs, 2, &greedy, next));
+        model_test_expect(axvk_session_decode(batch, seqs, next, 2));
     }
     /* replay sequence 2 alone with the tokens the batch chose for it */
-    expect(axvk_session_feed(solo, 0, p2, 3));
-    expect(axvk_session_logits(batch, 2, together, VOCAB));
+    model_test_expect(axvk_session_feed(solo, 0, p2, 3));
+    model_test_expect(axvk_session_logits(batch, 2, together, VOCAB));
     uint32_t n_past;
-    expect(axvk_session_n_past(batch, 2, &n_past));
+    model_test_expect(axvk_session_n_past(batch, 2, &n_past));
     assert_int_equal(n_past, 3 + STEPS);
     assert_int_equal(axvk_session_n_past(batch, 1, &n_past), AXVK_OK);
     assert_int_equal(n_past, 0);
     axvk_session_destroy(solo);
-    expect(axvk_session_create(model, &one, &solo));
-    expect(axvk_session_feed(solo, 0, p2, 3));
+    model_test_expect(axvk_session_create(model, &one, &solo));
+    model_test_expect(axvk_session_feed(solo, 0, p2, 3));
     /* same greedy path alone */
     for (int step = 0; step < STEPS; step++) {
         int32_t id;
-        expect(axvk_session_sample(solo, &zero, 1, &greedy, &id));
-        expect(axvk_session_decode(solo, &zero, &id, 1));
+        model_test_expect(axvk_session_sample(solo, &zero, 1, &greedy, &id));
+        model_test_expect(axvk_session_decode(solo, &zero, &id, 1));
     }
-    expect(axvk_session_logits(solo, 0, alone, VOCAB));
-    assert_true(nmse(together, alone, VOCAB) < 1e-9);
+    model_test_expect(axvk_session_logits(solo, 0, alone, VOCAB));
+    assert_true(gpu_test_nmse(together, alone, VOCAB) < 1e-9);
     axvk_session_destroy(batch);
     axvk_session_destroy(solo);
     axvk_model_destroy(model);
@@ -316,23 +260,23 @@ static void test_generation_stops_and_reports(void **state)
     synth("f16", path);
     axvk_model *model = load(path, 1);
     axvk_session *s;
-    expect(axvk_session_create(model, NULL, &s));
+    model_test_expect(axvk_session_create(model, NULL, &s));
     const int32_t prompt[] = {100, 101, 102};
     axvk_generate_desc d = {.max_tokens = 9, .ignore_stop_ids = 1};
     axvk_generate_result r;
-    expect(axvk_generate(s, 0, prompt, 3, &d, &r));
+    model_test_expect(axvk_generate(s, 0, prompt, 3, &d, &r));
     assert_int_equal(r.finish, AXVK_FINISH_LENGTH);
     assert_int_equal(r.n_generated, 9);
     assert_int_equal(r.n_prompt, 3);
     uint32_t n_past;
-    expect(axvk_session_n_past(s, 0, &n_past));
+    model_test_expect(axvk_session_n_past(s, 0, &n_past));
     assert_int_equal(n_past, 3 + 8); /* the last sampled token is not fed */
     /* a context full of tokens refuses more, and says so */
     int32_t many[300];
     for (int i = 0; i < 300; i++)
         many[i] = 5;
     assert_int_equal(axvk_session_feed(s, 0, many, 300), AXVK_ERR_CONTEXT_FULL);
-    assert_non_null(strstr(axvk_errmsg(ctx), "context"));
+    assert_non_null(strstr(axvk_errmsg(model_test_ctx), "context"));
     assert_int_equal(axvk_session_feed(s, 0, (int32_t[]){9999}, 1), AXVK_ERR_INVALID_ARGUMENT);
     axvk_session_destroy(s);
     axvk_model_destroy(model);
@@ -343,12 +287,12 @@ static void sample_run(axvk_session *s, const axvk_sampling *sp, int32_t *out)
 {
     const int32_t prompt[] = {40, 41, 42, 43};
     uint32_t seq = 0;
-    expect(axvk_session_clear(s, 0));
-    expect(axvk_session_feed(s, 0, prompt, 4));
+    model_test_expect(axvk_session_clear(s, 0));
+    model_test_expect(axvk_session_feed(s, 0, prompt, 4));
     for (int i = 0; i < 24; i++) {
-        expect(axvk_session_sample(s, &seq, 1, sp, &out[i]));
+        model_test_expect(axvk_session_sample(s, &seq, 1, sp, &out[i]));
         assert_true(out[i] >= 0 && out[i] < 512);
-        expect(axvk_session_decode(s, &seq, &out[i], 1));
+        model_test_expect(axvk_session_decode(s, &seq, &out[i], 1));
     }
 }
 
@@ -359,7 +303,7 @@ static void test_sampling_is_seeded_and_penalties_apply(void **state)
     synth("q8_0", path);
     axvk_model *model = load(path, 1);
     axvk_session *s;
-    expect(axvk_session_create(model, NULL, &s));
+    model_test_expect(axvk_session_create(model, NULL, &s));
     int32_t a[24], b[24], c[24], g[24], p[24];
     axvk_sampling hot = {.temperature = 1.5f, .top_k = 40, .top_p = 0.95f, .seed = 7};
     sample_run(s, &hot, a);
@@ -385,10 +329,8 @@ static void test_sampling_is_seeded_and_penalties_apply(void **state)
 
 int main(void)
 {
-    if (axvk_context_create(NULL, &ctx) != AXVK_OK) {
-        fprintf(stderr, "skipped: %s\n", axvk_errmsg(NULL));
-        return 77;
-    }
+    if (model_test_open())
+        return GPU_TEST_SKIP;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_greedy_ids_match_reference_and_llama_cpp_for_every_file),
         cmocka_unit_test(test_logits_and_greedy_match_reference_for_every_type),
@@ -397,10 +339,5 @@ int main(void)
         cmocka_unit_test(test_generation_stops_and_reports),
         cmocka_unit_test(test_sampling_is_seeded_and_penalties_apply),
     };
-    int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    axvk_context_destroy(ctx);
-    uint64_t validation = vkdev_validation_errors();
-    if (validation)
-        fprintf(stderr, "%llu validation errors\n", (unsigned long long)validation);
-    return failed || validation ? 1 : 0;
+    return model_test_close(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -41,9 +41,7 @@ static axvk_status check_args(const struct vkdev *dev, const struct get_rows_arg
                        "multiple of %u)", a->rows, a->k, ti->name, align);
     const struct vksplit *w = a->w;
     uint64_t row_bytes = wtype_row_bytes(a->wtype, a->k);
-    if (!w || !w->n || !w->parts || w->row_bytes != row_bytes || !w->rows_per_part ||
-        w->bytes / row_bytes < a->rows || (uint64_t)w->n * w->rows_per_part < a->rows ||
-        w->rows_per_part * row_bytes > UINT32_MAX)
+    if (!kern_split_fits(w, a->rows, row_bytes) || w->rows_per_part * row_bytes > UINT32_MAX)
         return err_set(err, AXVK_ERR_INVALID_ARGUMENT, "get_rows: table is not %u rows of %llu "
                        "bytes", a->rows, (unsigned long long)row_bytes);
     uint64_t out_need = 4ull * a->n_ids * a->k;
@@ -84,18 +82,15 @@ axvk_status get_rows_record(struct vkrec *rec, const struct get_rows_args *a, st
     struct vkbuf ids = vkbuf_view(&a->ids, 0, 4ull * a->n_ids);
     struct vkbuf out = vkbuf_view(&a->out, 0, 4ull * a->n_ids * a->k);
     const struct vksplit *w = a->w;
-    for (uint32_t p = 0; p < w->n; p++) {
-        uint64_t r0 = (uint64_t)p * w->rows_per_part;
-        if (r0 >= a->rows)
-            break;
-        uint64_t nr = a->rows - r0 < w->rows_per_part ? a->rows - r0 : w->rows_per_part;
+    uint32_t r0, nr;
+    for (uint32_t p = 0; (nr = kern_split_part(w, a->rows, p, &r0)) != 0; p++) {
         /* whole words: see dequant.glsl (allocations are padded) */
         struct vkbuf part = vkbuf_view(&w->parts[p], 0, (nr * w->row_bytes + 3) / 4 * 4);
         struct push_get_rows pc = {
             .n_ids = a->n_ids,
             .k = a->k,
-            .row_begin = (uint32_t)r0,
-            .part_rows = (uint32_t)nr,
+            .row_begin = r0,
+            .part_rows = nr,
             .total_rows = a->rows,
             .flags = p == 0 ? GET_ROWS_ZERO_INVALID : 0,
         };

@@ -82,13 +82,9 @@ static axvk_status check_args(const struct vkdev *dev, const struct matmul_args 
                        "rows %u", ldx, a->k, ldy, a->rows);
     const struct vksplit *w = a->w;
     uint64_t row_bytes = wtype_row_bytes(a->wtype, a->k);
-    if (!w || !w->n || !w->parts || w->row_bytes != row_bytes || !w->rows_per_part ||
-        w->bytes / row_bytes < a->rows)
+    if (!kern_split_fits(w, a->rows, row_bytes) || row_bytes > UINT32_MAX)
         return err_set(err, AXVK_ERR_INVALID_ARGUMENT, "matmul: weights are not %u rows of %llu "
                        "bytes", a->rows, (unsigned long long)row_bytes);
-    if (row_bytes > UINT32_MAX || (uint64_t)a->rows > (uint64_t)w->n * w->rows_per_part)
-        return err_set(err, AXVK_ERR_INVALID_ARGUMENT, "matmul: weight parts do not cover %u rows",
-                       a->rows);
     uint64_t max_bind = vkmem_max_binding(dev);
     /* one token row of x or y must fit a binding, and flat indices stay in 32 bits */
     if ((uint64_t)ldx * 4 * MATMUL_TILE_T > max_bind || (uint64_t)ldy * 4 * MATMUL_TILE_T > max_bind)
@@ -146,19 +142,16 @@ axvk_status matmul_record(struct vkrec *rec, const struct matmul_args *a, int fo
         struct vkbuf y = sub(&a->y, (uint64_t)t0 * ldy * 4, (uint64_t)nt * ldy * 4);
         struct vkbuf res = a->res.buffer ? sub(&a->res, (uint64_t)t0 * ldy * 4,
                                                (uint64_t)nt * ldy * 4) : x;
-        for (uint32_t p = 0; p < w->n; p++) {
-            uint64_t r0 = (uint64_t)p * w->rows_per_part;
-            if (r0 >= a->rows)
-                break;
-            uint64_t nr = a->rows - r0 < w->rows_per_part ? a->rows - r0 : w->rows_per_part;
+        uint32_t r0, nr;
+        for (uint32_t p = 0; (nr = kern_split_part(w, a->rows, p, &r0)) != 0; p++) {
             struct push_matmul pc = {
                 .n_tok = nt,
-                .rows = (uint32_t)nr,
+                .rows = nr,
                 .k = a->k,
                 .row_bytes = (uint32_t)w->row_bytes,
                 .ldx = ldx,
                 .ldy = ldy,
-                .row_base = (uint32_t)r0,
+                .row_base = r0,
                 .flags = (a->bias.buffer ? MATMUL_BIAS : 0) | (a->res.buffer ? MATMUL_RESIDUAL : 0),
             };
             /* dequant.glsl reads whole 16-byte words: the last block of a 2-byte aligned type

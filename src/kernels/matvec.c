@@ -83,8 +83,7 @@ static axvk_status check_args(const struct vkdev *dev, const struct matvec_args 
                        "subgroup, %u per workgroup", cfg->wg_size, cfg->rows_per_sg, cfg->wg_rows);
     const struct vksplit *w = a->w;
     uint64_t row_bytes = wtype_row_bytes(a->wtype, a->k);
-    if (!w || !w->n || !w->parts || w->row_bytes != row_bytes || !w->rows_per_part ||
-        w->bytes / row_bytes < a->rows || (uint64_t)w->n * w->rows_per_part < a->rows)
+    if (!kern_split_fits(w, a->rows, row_bytes))
         return err_set(err, AXVK_ERR_INVALID_ARGUMENT, "matvec: weights are not %u rows of %llu "
                        "bytes", a->rows, (unsigned long long)row_bytes);
     /* every index the shader forms (bytes in a part, floats in x, y) must stay in 32 bits, and
@@ -128,18 +127,15 @@ axvk_status matvec_record(struct vkrec *rec, const struct matvec_args *a,
     struct vkbuf bias = a->bias.buffer ? vkbuf_view(&a->bias, 0, 4ull * a->rows) : x;
     struct vkbuf res = a->res.buffer ? vkbuf_view(&a->res, 0, y_bytes) : x;
     const struct vksplit *w = a->w;
-    for (uint32_t p = 0; p < w->n; p++) {
-        uint64_t r0 = (uint64_t)p * w->rows_per_part;
-        if (r0 >= a->rows)
-            break;
-        uint64_t nr = a->rows - r0 < w->rows_per_part ? a->rows - r0 : w->rows_per_part;
+    uint32_t r0, nr;
+    for (uint32_t p = 0; (nr = kern_split_part(w, a->rows, p, &r0)) != 0; p++) {
         /* whole words: an odd count of 2-byte aligned blocks ends mid-word (allocations are
          * padded, see struct matvec_args) */
         struct vkbuf part = vkbuf_view(&w->parts[p], 0, (nr * w->row_bytes + 3) / 4 * 4);
         struct push_matvec pc = {
-            .rows = (uint32_t)nr,
+            .rows = nr,
             .k = a->k,
-            .row_base = (uint32_t)r0,
+            .row_base = r0,
             .y_stride = a->rows,
             .flags = (a->bias.buffer ? MATVEC_BIAS : 0) | (a->res.buffer ? MATVEC_RESIDUAL : 0),
         };

@@ -58,6 +58,12 @@ axvk_status kern_pipeline(struct vkdev *dev, enum kernel_id id, const struct vks
     return vkpipe_get(dev, k, spec, out, err);
 }
 
+int kern_split_fits(const struct vksplit *w, uint32_t rows, uint64_t row_bytes)
+{
+    return w && w->n && w->parts && row_bytes && w->row_bytes == row_bytes && w->rows_per_part &&
+           w->bytes / row_bytes >= rows && (uint64_t)w->n * w->rows_per_part >= rows;
+}
+
 axvk_status kern_groups(const struct vkdev *dev, uint64_t n_groups, uint32_t groups[3],
                         struct err *err)
 {

@@ -34,6 +34,22 @@ static inline uint64_t kern_div_up(uint64_t a, uint64_t b)
     return (a + b - 1) / b;
 }
 
+/* Whether w holds a weight of `rows` rows of row_bytes each: parts of that row size that cover
+ * every row. Ops add their own limits (32-bit indices, binding sizes). */
+int kern_split_fits(const struct vksplit *w, uint32_t rows, uint64_t row_bytes);
+
+/* Part p of a split weight of `rows` rows: its first row goes to *r0 and its row count is
+ * returned, 0 when p holds none of them (which ends a loop over the parts). */
+static inline uint32_t kern_split_part(const struct vksplit *w, uint32_t rows, uint32_t p,
+                                       uint32_t *r0)
+{
+    uint64_t first = (uint64_t)p * w->rows_per_part;
+    if (p >= w->n || first >= rows)
+        return 0;
+    *r0 = (uint32_t)first;
+    return (uint32_t)(rows - first < w->rows_per_part ? rows - first : w->rows_per_part);
+}
+
 /* Spreads n_groups workgroups over x, then y, then z within maxComputeWorkGroupCount; a shader
  * rebuilds its linear group index as x + nx * (y + ny * z) and masks the excess. */
 axvk_status kern_groups(const struct vkdev *dev, uint64_t n_groups, uint32_t groups[3],

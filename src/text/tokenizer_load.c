@@ -98,6 +98,20 @@ static unsigned added_attr(const cJSON *obj)
     return a;
 }
 
+/* Counts the entries of a {"token": id} object, raising *max_id to the largest valid id (the
+ * ids themselves are checked when the tokens are added). */
+static uint32_t vocab_max_id(const cJSON *vocab, uint32_t *max_id)
+{
+    uint32_t entries = 0, id;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, vocab) {
+        if (json_id(it, &id) && id > *max_id)
+            *max_id = id;
+        entries++;
+    }
+    return entries;
+}
+
 /* Vocabulary size from the highest id; rejects ids so sparse that the tables would be mostly
  * holes (a corrupt or hostile file), and empty vocabularies. */
 static axvk_status vocab_size(const char *what, uint32_t max_id, uint32_t entries, uint32_t *n,
@@ -328,13 +342,9 @@ static axvk_status load_tokenizer_json(struct tokenizer **out, const char *dir, 
     }
     /* First pass: the vocabulary size is the highest id of model.vocab and added_tokens (Qwen's
      * added tokens sit above model.vocab); ids themselves are checked when tokens are added. */
-    uint32_t max_id = 0, entries = 0, id = 0, n_vocab = 0;
+    uint32_t max_id = 0, id = 0, n_vocab = 0;
+    uint32_t entries = vocab_max_id(vocab, &max_id);
     const cJSON *it;
-    cJSON_ArrayForEach(it, vocab) {
-        if (json_id(it, &id) && id > max_id)
-            max_id = id;
-        entries++;
-    }
     cJSON_ArrayForEach(it, added) {
         if (!json_id(cJSON_GetObjectItemCaseSensitive(it, "id"), &id) || !token_content(it)) {
             st = err_set(err, AXVK_ERR_BAD_FILE, "%s: added token without a valid id or content", path);
@@ -459,13 +469,9 @@ static axvk_status load_vocab_merges(struct tokenizer **out, const char *dir, st
     }
     /* added_tokens_decoder: {"27": {"content": "<|im_end|>", "special": true, ...}, ...} */
     const cJSON *added = cJSON_GetObjectItemCaseSensitive(cfg, "added_tokens_decoder");
-    uint32_t max_id = 0, entries = 0, id = 0, n_vocab = 0;
+    uint32_t max_id = 0, id = 0, n_vocab = 0;
+    uint32_t entries = vocab_max_id(vocab, &max_id);
     const cJSON *it;
-    cJSON_ArrayForEach(it, vocab) {
-        if (json_id(it, &id) && id > max_id)
-            max_id = id;
-        entries++;
-    }
     cJSON_ArrayForEach(it, added) {
         if (!key_id(it->string, &id) || !token_content(it)) {
             st = err_set(err, AXVK_ERR_BAD_FILE, "%s: added token '%.32s' without a valid id or "

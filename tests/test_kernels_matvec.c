@@ -14,11 +14,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
-#include <cjson/cJSON.h>
 
 #include "base/alloc.h"
-#include "base/mapfile.h"
 #include "base/wtype.h"
+#include "dequant_vectors.h"
 #include "gpu_test.h"
 #include "kernels/get_rows.h"
 #include "kernels/matvec.h"
@@ -26,7 +25,6 @@
 #include "ref/ops.h"
 #include "ref/quant.h"
 
-#define GGUF_DIR AXVK_SHARED_DIR "/testdata/gguf/"
 #define NMSE_MAX 1e-7
 
 static const uint32_t all_types[] = {WTYPE_F32,  WTYPE_F16,  WTYPE_BF16, WTYPE_Q8_0,
@@ -363,91 +361,55 @@ static void test_get_rows_replays_with_new_ids(void **state)
 
 /* ---- the GPU dequantizer against llama.cpp ------------------------------------------------------ */
 
-/* Decodes one dequant.json tensor on the GPU (get_rows over every row) and compares every value
- * with llama.cpp's. Returns the number of values. */
-static size_t dequant_entry(const cJSON *entry)
+/* One dequant.json tensor decoded on the GPU (get_rows over every row): every value must be
+ * llama.cpp's. */
+static void dequant_vector(const struct dequant_vector *v)
 {
-    const char *file = cJSON_GetObjectItem(entry, "file")->valuestring;
-    const char *tensor = cJSON_GetObjectItem(entry, "tensor")->valuestring;
-    const char *f32 = cJSON_GetObjectItem(entry, "f32")->valuestring;
-    char path[512];
-    struct err err = {0};
-    struct gguf *g = NULL;
-    snprintf(path, sizeof path, GGUF_DIR "%s", file);
-    if (gguf_open(&g, path, &err))
-        fail_msg("%s: %s", path, err.msg);
-    const struct gguf_tensor *t = gguf_find_tensor(g, tensor);
-    assert_non_null(t);
-    uint32_t k = (uint32_t)t->ne[0], rows = (uint32_t)(t->ne[1] * t->ne[2] * t->ne[3]);
-    size_t n = (size_t)rows * k;
-    struct mapfile want;
-    snprintf(path, sizeof path, GGUF_DIR "%s", f32);
-    if (mapfile_open(&want, path, &err))
-        fail_msg("%s: %s", path, err.msg);
-    assert_int_equal(want.size, n * sizeof(float));
-
+    const struct gguf_tensor *t = v->t;
+    uint32_t k = (uint32_t)t->ne[0], rows = (uint32_t)(v->n / k);
     uint8_t *w = mem_calloc(t->size + 4, 1);
     uint32_t *ids = mem_alloc(rows * sizeof *ids);
-    float *got = mem_alloc(n * sizeof *got), *ref = mem_alloc(n * sizeof *ref);
-    assert_true(w && ids && got && ref);
+    float *got = mem_alloc(v->n * sizeof *got);
+    assert_true(w && ids && got);
     memcpy(w, t->data, t->size);
-    memcpy(ref, want.data, n * sizeof *ref);
     for (uint32_t i = 0; i < rows; i++)
         ids[i] = i;
     struct vksplit split;
     upload_split(&split, w, t->type, rows, k);
     struct vkbuf bids = gpu_test_buffer(gpu_dev, ids, 4ull * rows);
-    struct vkbuf bout = gpu_test_buffer(gpu_dev, NULL, 4ull * n);
+    struct vkbuf bout = gpu_test_buffer(gpu_dev, NULL, 4ull * v->n);
     struct get_rows_args a = {.wtype = t->type, .rows = rows, .k = k, .w = &split, .ids = bids,
                               .n_ids = rows, .out = bout};
     struct vkrec *rec = gpu_test_recorder(gpu_dev);
+    struct err err = {0};
     if (get_rows_record(rec, &a, &err))
-        fail_msg("get_rows_record %s: %s", tensor, err.msg);
+        fail_msg("get_rows_record %s: %s", v->tensor, err.msg);
     gpu_test_run(rec);
-    gpu_test_download(gpu_dev, got, &bout, 4ull * n);
-    snprintf(path, sizeof path, "%s %s [%s]", file, tensor, wtype_get(t->type)->name);
-    expect_rows_equal(got, ref, n, path);
+    gpu_test_download(gpu_dev, got, &bout, 4ull * v->n);
+    char what[512];
+    snprintf(what, sizeof what, "%s %s [%s]", v->file, v->tensor, wtype_get(t->type)->name);
+    expect_rows_equal(got, v->want, v->n, what);
 
     vkrec_destroy(rec);
     vkmem_free(gpu_dev, &bout);
     vkmem_free(gpu_dev, &bids);
     vkmem_free_split(gpu_dev, &split);
-    mem_free(ref);
     mem_free(got);
     mem_free(ids);
     mem_free(w);
-    mapfile_close(&want);
-    gguf_close(g);
-    return n;
 }
 
 static void test_get_rows_dequantizes_like_llama_cpp(void **state)
 {
     (void)state;
-    char *json = NULL;
-    size_t len;
-    struct err err = {0};
-    if (file_read_all(GGUF_DIR "dequant.json", &json, &len, &err))
-        fail_msg("%s", err.msg);
-    cJSON *list = cJSON_Parse(json);
-    assert_non_null(list);
-    size_t entries = 0, values = 0;
-    uint32_t seen = 0;
-    const cJSON *entry;
-    cJSON_ArrayForEach(entry, list)
-    {
-        values += dequant_entry(entry);
-        entries++;
-        seen |= 1u << wtype_from_name(cJSON_GetObjectItem(entry, "type")->valuestring);
-    }
+    size_t entries, values;
+    uint32_t seen = dequant_vectors_each(dequant_vector, &entries, &values);
     print_message("%zu tensors, %zu values decoded on the GPU\n", entries, values);
     assert_true(entries >= 36);
     const uint32_t quantized = (1u << WTYPE_Q8_0) | (1u << WTYPE_Q4_0) | (1u << WTYPE_Q4_1) |
                                (1u << WTYPE_Q5_0) | (1u << WTYPE_Q5_1) | (1u << WTYPE_Q4_K) |
                                (1u << WTYPE_Q5_K) | (1u << WTYPE_Q6_K);
     assert_int_equal(seen & quantized, quantized);
-    cJSON_Delete(list);
-    mem_free(json);
 }
 
 int main(void)

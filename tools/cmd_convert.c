@@ -23,50 +23,57 @@ static void usage(FILE *f)
             "  -q         no progress bar\n");
 }
 
+struct convert_opts {
+    axvk_convert_desc d;
+    const char *src, *out; /* SOURCE, -o */
+    int quiet;
+};
+
+static int convert_option(void *opts, const char *a, const char *v)
+{
+    struct convert_opts *o = opts;
+    if (!strcmp(a, "-q")) {
+        o->quiet = 1;
+        return 1;
+    }
+    if (a[0] != '-' && !o->src) {
+        o->src = a;
+        return 1;
+    }
+    if (!v)
+        return 0;
+    if (!strcmp(a, "-o"))
+        o->out = v;
+    else if (!strcmp(a, "--type"))
+        o->d.type = v;
+    else if (!strcmp(a, "--name"))
+        o->d.name = v;
+    else if (!strcmp(a, "--pre"))
+        o->d.pre = v;
+    else
+        return 0;
+    return 2;
+}
+
 int cmd_convert(int argc, char **argv)
 {
-    axvk_convert_desc d = {0};
-    const char *src = NULL, *out = NULL;
-    int quiet = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "-o") && v) {
-            out = argv[++i];
-        } else if (!strcmp(a, "--type") && v) {
-            d.type = argv[++i];
-        } else if (!strcmp(a, "--name") && v) {
-            d.name = argv[++i];
-        } else if (!strcmp(a, "--pre") && v) {
-            d.pre = argv[++i];
-        } else if (!strcmp(a, "-q")) {
-            quiet = 1;
-        } else if (a[0] != '-' && !src) {
-            src = a;
-        } else {
-            fprintf(stderr, "axvk convert: unknown or incomplete option '%s'\n", a);
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (!src || !out) {
+    struct convert_opts o = {0};
+    if (cli_parse("convert", argc, argv, NULL, usage, convert_option, &o) || !o.src || !o.out) {
         usage(stderr);
         return 2;
     }
-    if (!quiet && isatty(2)) {
-        d.progress = cli_progress;
-        d.progress_user = "converting";
+    if (!o.quiet && isatty(2)) {
+        o.d.progress = cli_progress;
+        o.d.progress_user = "converting";
     }
     double t0 = cli_now_ms();
-    if (axvk_convert(&d, src, out) != AXVK_OK) {
+    if (axvk_convert(&o.d, o.src, o.out) != AXVK_OK) {
         fprintf(stderr, "axvk convert: %s\n", axvk_errmsg(NULL));
         return 1;
     }
     struct stat st;
-    double gib = stat(out, &st) == 0 ? (double)st.st_size / (1024.0 * 1024.0 * 1024.0) : 0.0;
-    fprintf(stderr, "wrote %s (%s, %.2f GiB) in %.1f s\n", out, d.type ? d.type : "f16", gib,
+    double gib = stat(o.out, &st) == 0 ? (double)st.st_size / (1024.0 * 1024.0 * 1024.0) : 0.0;
+    fprintf(stderr, "wrote %s (%s, %.2f GiB) in %.1f s\n", o.out, o.d.type ? o.d.type : "f16", gib,
             (cli_now_ms() - t0) / 1000.0);
     return 0;
 }

@@ -21,61 +21,56 @@ static void usage(FILE *f)
                "  --tokenizer  Hugging Face tokenizer directory to embed (vocabulary, chat template)\n");
 }
 
-int cmd_mkmodel(int argc, char **argv)
+struct mkmodel_opts {
+    axvk_synth_desc d;
+    const char *out; /* -o */
+};
+
+static int mkmodel_option(void *opts, const char *a, const char *v)
 {
-    axvk_synth_desc d = {.seed = 1};
-    const char *out = NULL;
-    struct {
+    struct mkmodel_opts *o = opts;
+    axvk_synth_desc *d = &o->d;
+    const struct {
         const char *flag;
         uint32_t *field;
-    } dims[] = {{"--vocab", &d.n_vocab}, {"--dim", &d.dim},       {"--layers", &d.n_layers},
-                {"--heads", &d.n_head},  {"--kv-heads", &d.n_kv_head}, {"--ffn", &d.ffn_dim},
-                {"--ctx", &d.n_ctx}};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int matched = 0;
-        for (size_t k = 0; k < sizeof dims / sizeof dims[0]; k++)
-            if (!strcmp(a, dims[k].flag)) {
-                if (cli_u32(a, v, dims[k].field))
-                    return 2;
-                i++;
-                matched = 1;
-            }
-        if (matched)
-            continue;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "-o") && v) {
-            out = argv[++i];
-        } else if (!strcmp(a, "--preset") && v) {
-            d.preset = argv[++i];
-        } else if (!strcmp(a, "--type") && v) {
-            d.type = argv[++i];
-        } else if (!strcmp(a, "--tokenizer") && v) {
-            d.tokenizer_dir = argv[++i];
-        } else if (!strcmp(a, "--seed")) {
-            if (cli_u64(a, v, &d.seed))
-                return 2;
-            i++;
-        } else {
-            fprintf(stderr, "axvk mkmodel: unknown or incomplete option '%s'\n", a);
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (!out) {
+    } dims[] = {{"--vocab", &d->n_vocab}, {"--dim", &d->dim},      {"--layers", &d->n_layers},
+                {"--heads", &d->n_head},  {"--kv-heads", &d->n_kv_head}, {"--ffn", &d->ffn_dim},
+                {"--ctx", &d->n_ctx}};
+    for (size_t k = 0; k < sizeof dims / sizeof dims[0]; k++)
+        if (!strcmp(a, dims[k].flag))
+            return cli_u32(a, v, dims[k].field) ? -1 : 2;
+    if (!strcmp(a, "--seed"))
+        return cli_u64(a, v, &d->seed) ? -1 : 2;
+    if (!v)
+        return 0;
+    if (!strcmp(a, "-o"))
+        o->out = v;
+    else if (!strcmp(a, "--preset"))
+        d->preset = v;
+    else if (!strcmp(a, "--type"))
+        d->type = v;
+    else if (!strcmp(a, "--tokenizer"))
+        d->tokenizer_dir = v;
+    else
+        return 0;
+    return 2;
+}
+
+int cmd_mkmodel(int argc, char **argv)
+{
+    struct mkmodel_opts o = {.d.seed = 1};
+    if (cli_parse("mkmodel", argc, argv, NULL, usage, mkmodel_option, &o) || !o.out) {
         usage(stderr);
         return 2;
     }
     if (isatty(2)) {
-        d.progress = cli_progress;
-        d.progress_user = "writing";
+        o.d.progress = cli_progress;
+        o.d.progress_user = "writing";
     }
-    if (axvk_model_synthesize(&d, out) != AXVK_OK) {
+    if (axvk_model_synthesize(&o.d, o.out) != AXVK_OK) {
         fprintf(stderr, "axvk mkmodel: %s\n", axvk_errmsg(NULL));
         return 1;
     }
-    fprintf(stderr, "wrote %s\n", out);
+    fprintf(stderr, "wrote %s\n", o.out);
     return 0;
 }

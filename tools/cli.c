@@ -1,4 +1,5 @@
-/* cli: shared parsing and model opening for the subcommands. */
+/* cli: what the subcommands share: option parsing, reading files, printing JSON and sizes, the
+ * generated answer, and opening a context and model. Talks to the library through axvk.h only. */
 #include "cli.h"
 
 #include <errno.h>
@@ -8,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 int cli_u64(const char *flag, const char *value, uint64_t *out)
 {
@@ -255,6 +258,15 @@ void cli_answer_free(struct cli_answer *a)
     free(a->ids);
     free(a->text);
     memset(a, 0, sizeof *a);
+}
+
+void cli_print_json(cJSON *v)
+{
+    char *text = v ? cJSON_Print(v) : NULL;
+    if (text)
+        printf("%s\n", text);
+    cJSON_free(text);
+    cJSON_Delete(v);
 }
 
 static double last_draw;

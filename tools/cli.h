@@ -68,6 +68,10 @@ int cli_answer_add(struct cli_answer *a, int32_t id, const char *text, size_t le
 /* Frees what the answer holds and zeroes it. */
 void cli_answer_free(struct cli_answer *a);
 
+/* Prints v as indented JSON and a newline on stdout, then deletes it (NULL prints nothing). */
+struct cJSON;
+void cli_print_json(struct cJSON *v);
+
 /* Creates the context and loads the model, printing one line and returning nonzero on failure. */
 int cli_open(const struct cli_model_opts *o, axvk_context **ctx, axvk_model **model);
 

@@ -27,11 +27,7 @@ static void print_json(const axvk_device_info *d, const axvk_bandwidth *bw)
     cJSON_AddNumberToObject(o, "seconds", bw->seconds);
     cJSON_AddNumberToObject(o, "gbps", bw->gbps);
     cJSON_AddStringToObject(o, "timer", bw->gpu_timer ? "gpu" : "host");
-    char *text = cJSON_Print(o);
-    if (text)
-        printf("%s\n", text);
-    cJSON_free(text);
-    cJSON_Delete(o);
+    cli_print_json(o);
 }
 
 struct bandwidth_opts {

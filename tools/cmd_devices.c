@@ -193,11 +193,7 @@ int cmd_devices(int argc, char **argv)
             cJSON_AddNumberToObject(root, "selected", chosen.index);
         else
             cJSON_AddNullToObject(root, "selected");
-        char *text = cJSON_Print(root);
-        if (text)
-            printf("%s\n", text);
-        cJSON_free(text);
-        cJSON_Delete(root);
+        cli_print_json(root);
     } else {
         for (size_t i = 0; i < n; i++) {
             if (i)

@@ -190,11 +190,7 @@ static void print_json(const int32_t *prompt, size_t n_prompt, const struct run_
     cJSON_AddNumberToObject(t, "predicted_ms", r->generate_ms);
     cJSON_AddNumberToObject(t, "predicted_per_second",
                             r->generate_ms > 0 ? r->n_generated * 1e3 / r->generate_ms : 0);
-    char *s = cJSON_Print(o);
-    if (s)
-        puts(s);
-    free(s);
-    cJSON_Delete(o);
+    cli_print_json(o);
 }
 
 int cmd_run(int argc, char **argv)

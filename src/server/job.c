@@ -178,6 +178,10 @@ int job_wait(struct srv_job *job, struct srv_job_cursor *cur, int timeout_ms,
     while (!job->done && cur->text == job->text_len && cur->lps == job->n_lps && rc != ETIMEDOUT)
         rc = pthread_cond_timedwait(&job->cv, &job->mu, &until);
     int news = job->done || cur->text < job->text_len || cur->lps < job->n_lps;
+    if (!news) {
+        pthread_mutex_unlock(&job->mu);
+        return 0;
+    }
     size_t n_text = job->text_len - cur->text, n_lps = job->n_lps - cur->lps;
     up->text = malloc(n_text + 1);
     up->lps = n_lps ? malloc(n_lps * sizeof *up->lps) : NULL;
@@ -202,7 +206,7 @@ int job_wait(struct srv_job *job, struct srv_job_cursor *cur, int timeout_ms,
     up->n_prompt = (uint32_t)job->spec.n_prompt;
     up->n_generated = job->n_generated;
     pthread_mutex_unlock(&job->mu);
-    return news;
+    return 1;
 }
 
 void srv_job_update_free(struct srv_job_update *up)

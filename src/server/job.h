@@ -80,7 +80,8 @@ struct srv_job_update {
 };
 
 /* Waits up to timeout_ms for output past the cursor or for the end, then copies out what is
- * new and advances the cursor. 1: something new or done; 0: timed out; -1: out of memory. */
+ * new and advances the cursor. 1: something new or done; 0: timed out (nothing to free);
+ * -1: out of memory. */
 int job_wait(struct srv_job *job, struct srv_job_cursor *cur, int timeout_ms,
              struct srv_job_update *up);
 void srv_job_update_free(struct srv_job_update *up);

@@ -22,12 +22,13 @@ check() {
   if "$@"; then pass; else fail "$what"; fi
 }
 
-# json FILE EXPR: prints the Python expression EXPR over the JSON in FILE (as `d`)
+# json FILE EXPR [ARG]: prints the Python expression EXPR over the JSON in FILE (as `d`; ARG is
+# sys.argv[3])
 json() {
   python3 -c 'import json, sys
 d = json.load(open(sys.argv[1], encoding="utf-8"))
 v = eval("(" + sys.argv[2] + "\n)")
-print(json.dumps(v) if isinstance(v, (dict, list, bool)) or v is None else v)' "$1" "$2"
+print(json.dumps(v) if isinstance(v, (dict, list, bool)) or v is None else v)' "$@"
 }
 
 # No Vulkan device: the tests are skipped, not passed.

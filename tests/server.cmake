@@ -2,6 +2,7 @@
 # with curl and with the official OpenAI JavaScript client, on a tiny synthetic model that embeds
 # the A.X tokenizer and chat template. The HTTP tests skip (77) without a Vulkan device.
 axvk_test(test_server_request SOURCES test_server_request.c LIBS axvk_server_json)
+axvk_test(test_server_api SOURCES test_server_api.c LIBS axvk_api axvk_server_json GPU)
 
 set(server_model ${CMAKE_CURRENT_BINARY_DIR}/server_tiny.gguf)
 add_test(NAME server_model

@@ -1,6 +1,7 @@
 /* test_cli: the text commands of the axvk program (tokenize, template) run as a user runs them, on
  * A.X 4.0 Light's Hugging Face tokenizer directory, against the shared Hugging Face vectors; their
- * error paths and exit codes. No GPU: these commands load the vocabulary only. */
+ * error paths and exit codes, and every command's handling of bad options. No GPU: these commands
+ * load the vocabulary only, and bad options stop the others before any device is opened. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -56,7 +57,7 @@ static void test_tokenize_prints_ids_of_korean_emoji_and_special_text(void **sta
     }
 }
 
-static void test_tokenize_file_keeps_nul_bytes(void **state)
+static void test_tokenize_file_and_stdin_keep_nul_bytes(void **state)
 {
     const cJSON *v = NULL;
     for (size_t i = 0; i < n_tok && !v; i++)
@@ -68,6 +69,11 @@ static void test_tokenize_file_keeps_nul_bytes(void **state)
     char *path = cli_temp_file("nul.txt", "\0\1\x7f", 3);
     struct cli_result r;
     run(&r, NULL, (const char *[]){"tokenize", "-m", AX, "-f", path, NULL});
+    assert_int_equal(r.status, 0);
+    cli_assert_ids(r.out, cJSON_GetObjectItemCaseSensitive(v, "ax"));
+    cli_result_free(&r);
+    /* the same bytes on stdin */
+    cli_run(&r, "\0\1\x7f", 3, (const char *[]){"tokenize", "-m", AX, "-f", "-", NULL});
     assert_int_equal(r.status, 0);
     cli_assert_ids(r.out, cJSON_GetObjectItemCaseSensitive(v, "ax"));
     cli_result_free(&r);
@@ -212,6 +218,56 @@ static void test_tokenize_without_model_exits_2(void **state)
     cli_result_free(&r);
     run(&r, NULL, (const char *[]){"tokenize", "-m", AX, "--frobnicate", NULL});
     assert_int_equal(r.status, 2);
+    cli_result_free(&r);
+}
+
+/* Every command parses options the same way: a bad, valueless or unknown option is named on
+ * stderr with the usage, nothing goes to stdout, and the exit status is 2 (before any model or
+ * device is opened). */
+static void test_commands_name_a_bad_option_and_exit_2(void **state)
+{
+    static const struct {
+        const char *args[8], *option;
+    } cases[] = {
+        {{"run", "-m", AX, "-p", "hi", "--temp", "warm", NULL}, "--temp"},
+        {{"run", "-m", AX, "-p", "hi", "--seed", NULL}, "--seed"},
+        {{"chat", "-m", AX, "--top-k", "-3", NULL}, "--top-k"},
+        {{"chat", "-m", AX, "--system", NULL}, "--system"},
+        {{"template", "-m", AX, "--messages", NULL}, "--messages"},
+        {{"tokenize", "-m", AX, "--frobnicate", NULL}, "--frobnicate"},
+        {{"devices", "--frobnicate", NULL}, "--frobnicate"},
+        {{"bandwidth", "--device", NULL}, "--device"},
+        {{"mkmodel", "-o", "unused.gguf", "--dim", "x", NULL}, "--dim"},
+        {{"convert", "source", "--type", NULL}, "--type"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct cli_result r;
+        char want[96], usage[64];
+        snprintf(want, sizeof want, "axvk %s: unknown or incomplete option '%s'\n",
+                 cases[i].args[0], cases[i].option);
+        snprintf(usage, sizeof usage, "usage: axvk %s ", cases[i].args[0]);
+        run(&r, NULL, cases[i].args);
+        if (r.status != 2 || r.out_len || !strstr(r.err, want) || !strstr(r.err, usage))
+            fail_msg("axvk %s ... %s: exit %d, stdout %zu bytes, stderr:\n%s", cases[i].args[0],
+                     cases[i].option, r.status, r.out_len, r.err);
+        cli_result_free(&r);
+    }
+    /* sixteen stop strings are accepted (the run then stops for want of -m), seventeen are not */
+    const char *args[3 + 2 * 17 + 1] = {"run", "--prompt-ids", "1,2"};
+    for (int i = 0; i < 17; i++) {
+        args[3 + 2 * i] = "--stop";
+        args[4 + 2 * i] = "s";
+    }
+    args[3 + 2 * 16] = NULL;
+    struct cli_result r;
+    run(&r, NULL, args);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "no model"));
+    cli_result_free(&r);
+    args[3 + 2 * 16] = "--stop";
+    run(&r, NULL, args);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "unknown or incomplete option '--stop'"));
     cli_result_free(&r);
 }
 
@@ -414,13 +470,14 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tokenize_prints_ids_of_korean_emoji_and_special_text),
-        cmocka_unit_test(test_tokenize_file_keeps_nul_bytes),
+        cmocka_unit_test(test_tokenize_file_and_stdin_keep_nul_bytes),
         cmocka_unit_test(test_tokenize_no_special_reads_im_end_as_text),
         cmocka_unit_test(test_tokenize_jsonl_round_trips_every_vector),
         cmocka_unit_test(test_detokenize_restores_text_exactly),
         cmocka_unit_test(test_detokenize_jsonl_replaces_split_characters),
         cmocka_unit_test(test_tokenize_jsonl_names_the_bad_line),
         cmocka_unit_test(test_tokenize_without_model_exits_2),
+        cmocka_unit_test(test_commands_name_a_bad_option_and_exit_2),
         cmocka_unit_test(test_tokenize_bench_reports_rates),
         cmocka_unit_test(test_template_renders_ax_vectors_exactly_and_tokenizes_to_prompt_ids),
         cmocka_unit_test(test_template_reads_request_object_and_stdin),

@@ -1,5 +1,6 @@
-/* cli: what the subcommands share — number parsing, the progress bar, and opening a context and
- * model from the common flags (-m, -c, --device, --quant, --chat-template, ...). */
+/* cli: what the subcommands share — the option loop and the flags common to several commands
+ * (-m, -c, --device, ...; -n, --temp, ... --stop), number parsing, file reading, JSON and size
+ * printing, the progress bar, and opening a context and model. Uses include/axvk.h only. */
 #ifndef AXVK_TOOLS_CLI_H
 #define AXVK_TOOLS_CLI_H
 

@@ -44,7 +44,8 @@ static uint32_t run_entry(const cJSON *entry, void (*check)(const struct dequant
     float *values = mem_alloc(want.size);
     assert_non_null(values);
     memcpy(values, want.data, want.size);
-    const struct dequant_vector v = {.file = file, .tensor = tensor, .t = t, .want = values, .n = *n};
+    const struct dequant_vector v = {
+        .file = file, .tensor = tensor, .t = t, .want = values, .n = *n};
     check(&v);
     mem_free(values);
     mapfile_close(&want);

@@ -187,8 +187,10 @@ int cmd_devices(int argc, char **argv)
     if (o.json) {
         cJSON *root = cJSON_CreateObject();
         cJSON *arr = cJSON_AddArrayToObject(root, "devices");
-        for (size_t i = 0; i < n; i++)
-            cJSON_AddItemToArray(arr, device_json(&list[i], found && list[i].index == chosen.index));
+        for (size_t i = 0; i < n; i++) {
+            int selected = found && list[i].index == chosen.index;
+            cJSON_AddItemToArray(arr, device_json(&list[i], selected));
+        }
         if (found)
             cJSON_AddNumberToObject(root, "selected", chosen.index);
         else

@@ -256,15 +256,20 @@ expect "after disconnects: finish" length "$(json "$OUT" 'd["choices"][0]["finis
 expect "after disconnects: no active slot" 0 "$(metric requests_processing)"
 stop_server "$LOG"
 
-# ---- a full queue gives 503; metrics off gives 501 -----------------------------------------------
-echo "[$SECONDS s] a full queue gives 503; metrics off gives 501"
+# ---- a full queue gives 503; metrics off gives 501; settings from AXVK_ARG_* ---------------------
+echo "[$SECONDS s] a full queue"
 LOG2=$WORK/server2.log
-start_server "$LOG2" -np 1 -c 256 --max-queue 1 || exit 1
-KEY=
-curl -sN --max-time 60 -d "$LONG" "$URL/v1/chat/completions" >"$WORK/a.txt" &
+KEY="env-$RANDOM"
+AXVK_ARG_N_PARALLEL=1 AXVK_ARG_MAX_QUEUE=1 AXVK_ARG_CTX_SIZE=256 AXVK_ARG_ALIAS=from-env \
+  AXVK_ARG_API_KEY=$KEY start_server "$LOG2" || exit 1
+expect "models" 200 "$(http_code "$URL/v1/models")"
+expect "alias from the environment" from-env "$(json "$OUT" 'd["data"][0]["id"]')"
+expect "parallel from the environment" 1 "$(json "$OUT" 'd["data"][0]["meta"]["n_parallel"]')"
+expect "key from the environment" 401 "$(http_code -d "$CHAT" "$URL/v1/chat/completions")"
+curl -sN --max-time 60 -H "Authorization: Bearer $KEY" -d "$LONG" "$URL/v1/chat/completions" >"$WORK/a.txt" &
 a=$!
 for _ in $(seq 1 300); do [ "$(grep -c '^data: ' "$WORK/a.txt")" -ge 2 ] && break; sleep 0.05; done
-curl -sN --max-time 60 -d "$LONG" "$URL/v1/chat/completions" >"$WORK/b.txt" &
+curl -sN --max-time 60 -H "Authorization: Bearer $KEY" -d "$LONG" "$URL/v1/chat/completions" >"$WORK/b.txt" &
 b=$!
 for _ in $(seq 1 300); do [ -s "$WORK/b.txt" ] && break; sleep 0.05; done
 expect_error "queue full" 503 unavailable_error "" "$(post /v1/chat/completions "$CHAT")"
@@ -279,7 +284,7 @@ drained() {
   return 1
 }
 check "after the queue drains a request completes" drained
-expect_error "metrics off" 501 not_supported_error "" "$(http_code "$URL/metrics")"
+expect_error "metrics off" 501 not_supported_error "" "$(http_code -H "Authorization: Bearer $KEY" "$URL/metrics")"
 stop_server "$LOG2"
 
 summary

@@ -77,6 +77,7 @@ struct serve_args {
     int cli_keys;      /* a command-line key replaced them */
 };
 
+/* One key; trailing blanks and a CR (a key file written on Windows) are not part of it. */
 static int add_key(struct serve_args *a, const char *key, size_t len)
 {
     while (len && (key[len - 1] == '\r' || key[len - 1] == ' ' || key[len - 1] == '\t'))
@@ -177,6 +178,7 @@ static int parse_one(struct serve_args *a, int argc, char **argv, int i, int fro
     return 2;
 }
 
+/* What llama-server accepts as "on" for its boolean LLAMA_ARG_* variables. */
 static int truthy(const char *v)
 {
     return !strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "on") ||
@@ -260,6 +262,7 @@ int cmd_serve(int argc, char **argv)
         rc = 1;
         goto done;
     }
+    /* tests and scripts read the port from this line (--port 0 picks a free one) */
     printf("axvk serve: listening on http://%s:%u (loading %s)\n",
            a.srv.host ? a.srv.host : "127.0.0.1", server_port(srv), a.model.model);
     fflush(stdout);

@@ -60,6 +60,7 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* Queues body (malloc'd; MHD frees it with the response). */
 static enum MHD_Result queue(struct MHD_Connection *c, unsigned status, const char *type,
                              char *body)
 {
@@ -91,6 +92,8 @@ enum MHD_Result http_error(struct MHD_Connection *c, const struct srv_error *e)
     return http_json(c, (unsigned)e->http, reply_error(e));
 }
 
+/* A client that closed its socket shows as a hang-up or as end of file; while a request is being
+ * answered, a live client sends nothing, so readable data can only be a pipelined request. */
 int http_fd_gone(int fd)
 {
     struct pollfd p = {.fd = fd, .events = POLLIN | POLLRDHUP};
@@ -278,6 +281,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 static int resolve(const char *host, uint16_t port, struct sockaddr_storage *addr, int *ipv6,
                    char *msg, size_t msg_size)
 {
+    /* names are allowed ("localhost"); the first address found is the one bound */
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE}, *res = NULL;
     char service[8];
@@ -299,6 +303,7 @@ int http_start(struct server *s, char *msg, size_t msg_size)
     int ipv6 = 0;
     if (resolve(s->o.host, s->o.port, &addr, &ipv6, msg, msg_size))
         return -1;
+    /* a thread per connection may block while it waits for its tokens: waiting is all it does */
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                      (ipv6 ? MHD_USE_IPv6 : 0);
     s->mhd = MHD_start_daemon(flags, s->o.port, NULL, NULL, on_request, s,

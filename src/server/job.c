@@ -31,6 +31,7 @@ struct srv_job {
     char errmsg[320];
 };
 
+/* The stop strings are copied so the request body can be freed as soon as the job is queued. */
 struct srv_job *job_create(const struct srv_job_spec *spec)
 {
     if (spec->n_stop > SRV_MAX_STOP)
@@ -90,6 +91,7 @@ const struct srv_job_spec *job_spec(const struct srv_job *job)
 
 int job_append(struct srv_job *job, const char *text, size_t len, const struct srv_lp *lp)
 {
+    /* text and entries grow by doubling: a whole answer of n tokens costs O(log n) reallocs */
     int rc = 0;
     pthread_mutex_lock(&job->mu);
     if (len && job->text_len + len + 1 > job->text_cap) {
@@ -121,6 +123,7 @@ int job_append(struct srv_job *job, const char *text, size_t len, const struct s
     }
     if (!rc && lp)
         job->lps[job->n_lps++] = *lp;
+    /* one waiter per job (its HTTP thread); broadcast costs nothing more */
     pthread_cond_broadcast(&job->cv);
     pthread_mutex_unlock(&job->mu);
     return rc;
@@ -133,6 +136,8 @@ void job_count_token(struct srv_job *job)
     pthread_mutex_unlock(&job->mu);
 }
 
+/* A job can be ended from two sides at once — the scheduler finishing it and a cancelled queued
+ * job being dropped — so only the first end counts. */
 void job_finish(struct srv_job *job, enum srv_finish finish, axvk_status status, const char *msg)
 {
     pthread_mutex_lock(&job->mu);
@@ -156,6 +161,7 @@ void job_cancel_flag(struct srv_job *job)
     atomic_store(&job->cancelled, 1);
 }
 
+/* Now + ms on CLOCK_MONOTONIC, the clock the condition variables wait on. */
 static void deadline_in(struct timespec *ts, int ms)
 {
     clock_gettime(CLOCK_MONOTONIC, ts);
@@ -182,6 +188,7 @@ int job_wait(struct srv_job *job, struct srv_job_cursor *cur, int timeout_ms,
         pthread_mutex_unlock(&job->mu);
         return 0;
     }
+    /* copied under the lock: the scheduler may grow (and move) the buffers right after */
     size_t n_text = job->text_len - cur->text, n_lps = job->n_lps - cur->lps;
     up->text = malloc(n_text + 1);
     up->lps = n_lps ? malloc(n_lps * sizeof *up->lps) : NULL;

@@ -15,6 +15,8 @@
 #define DEFAULT_QUEUE 64
 #define DEFAULT_TIMEOUT 600
 
+/* splitmix64 over a per-process seed: ids never repeat within a run and differ between runs;
+ * they are not secrets, so no cryptographic source is needed. */
 uint64_t server_random(struct server *s)
 {
     uint64_t z = s->id_seed + 0x9e3779b97f4a7c15ull * (atomic_fetch_add(&s->n_ids, 1) + 1);
@@ -41,7 +43,7 @@ int server_start(const struct server_opts *o, struct server **out, char *msg, si
         s->o.max_queue = DEFAULT_QUEUE;
     if (!s->o.timeout_s)
         s->o.timeout_s = DEFAULT_TIMEOUT;
-    s->o.api_keys = NULL;
+    s->o.api_keys = NULL; /* the caller's array need not outlive this call: keys are copied */
     pthread_mutex_init(&s->text_mu, NULL);
     for (size_t i = 0; i < o->n_api_keys; i++) {
         if (!o->api_keys[i][0])
@@ -100,6 +102,7 @@ int server_load(struct server *s, char *msg, size_t msg_size)
         return fail(msg, msg_size, "context", NULL);
     if (axvk_model_load(s->text_ctx, o->model_path, &text_md, &s->text_model))
         return fail(msg, msg_size, o->model_path, s->text_ctx);
+    /* the context length comes from the file's trained length, so the text copy is read first */
     axvk_model_info info;
     axvk_model_get_info(s->text_model, &info);
     s->n_seq = o->n_seq ? o->n_seq : 1;
@@ -121,6 +124,7 @@ int server_load(struct server *s, char *msg, size_t msg_size)
     if (sched_create(&so, &s->sched, msg, msg_size))
         return -1;
     s->created = (long long)time(NULL);
+    /* everything the endpoints read is set above; the store publishes it to the HTTP threads */
     atomic_store(&s->ready, 1);
     return 0;
 }
@@ -185,6 +189,7 @@ enum MHD_Result endpoint_models(struct server *s, struct MHD_Connection *c)
 static void metric(char *buf, size_t size, size_t *len, const char *name, const char *type,
                    const char *help, double value)
 {
+    /* Prometheus text format 0.0.4; names use '_' (':' is reserved for recording rules) */
     if (*len < size)
         *len += (size_t)snprintf(buf + *len, size - *len, "# HELP axvk_%s %s\n# TYPE axvk_%s %s\n"
                                  "axvk_%s %.17g\n", name, help, name, type, name, value);

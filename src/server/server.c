@@ -101,7 +101,7 @@ int server_load(struct server *s, char *msg, size_t msg_size)
     if (axvk_context_create(&text_cd, &s->text_ctx))
         return fail(msg, msg_size, "context", NULL);
     if (axvk_model_load(s->text_ctx, o->model_path, &text_md, &s->text_model))
-        return fail(msg, msg_size, o->model_path, s->text_ctx);
+        return fail(msg, msg_size, "loading the vocabulary", s->text_ctx);
     /* the context length comes from the file's trained length, so the text copy is read first */
     axvk_model_info info;
     axvk_model_get_info(s->text_model, &info);
@@ -114,7 +114,7 @@ int server_load(struct server *s, char *msg, size_t msg_size)
     if (axvk_context_create(&cd, &s->ctx))
         return fail(msg, msg_size, "device", NULL);
     if (axvk_model_load(s->ctx, o->model_path, &md, &s->model))
-        return fail(msg, msg_size, o->model_path, s->ctx);
+        return fail(msg, msg_size, "loading the weights", s->ctx);
     if (axvk_session_create(s->model, &sd, &s->session))
         return fail(msg, msg_size, "session", s->ctx);
     axvk_model_get_info(s->model, &s->info);

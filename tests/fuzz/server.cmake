@@ -1,19 +1,7 @@
 # Server request fuzzer: any bytes as a chat, completion, tokenize, detokenize or apply-template
 # body parse to a request or an OpenAI error. Included from tests/fuzz/CMakeLists.txt; the request
-# and reply code (axvk_server_json) is instrumented for coverage. Seeds are written here.
-if(NOT DEFINED fuzz_sanitizers)
-  set(fuzz_sanitizers -fsanitize=address,undefined -fno-sanitize-recover=undefined
-      -fno-omit-frame-pointer)
-endif()
-if(NOT DEFINED AXVK_FUZZ_SECONDS)
-  set(AXVK_FUZZ_SECONDS 20)
-endif()
+# and reply code (axvk_server_json) is instrumented for coverage here.
 target_compile_options(axvk_server_json PRIVATE -fsanitize=fuzzer-no-link ${fuzz_sanitizers})
-
-add_executable(fuzz_request ${CMAKE_CURRENT_LIST_DIR}/fuzz_request.c)
-target_compile_options(fuzz_request PRIVATE -fsanitize=fuzzer ${fuzz_sanitizers})
-target_link_options(fuzz_request PRIVATE -fsanitize=fuzzer ${fuzz_sanitizers})
-target_link_libraries(fuzz_request PRIVATE axvk_server_json)
 
 # seeds: one valid body per endpoint; the first byte modulo 5 picks it: A chat, B completion,
 # C tokenize, D detokenize, E apply-template
@@ -24,9 +12,4 @@ file(WRITE ${request_seeds}/completion "B{\"prompt\":[[1,2,3]],\"max_completion_
 file(WRITE ${request_seeds}/tokenize "C{\"content\":\"a<|im_end|>\",\"parse_special\":false,\"with_pieces\":true}")
 file(WRITE ${request_seeds}/detokenize "D{\"tokens\":[27583,1739]}")
 file(WRITE ${request_seeds}/template "E{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
-set(request_corpus ${CMAKE_CURRENT_BINARY_DIR}/corpus_request)
-file(MAKE_DIRECTORY ${request_corpus})
-add_test(NAME fuzz_request
-         COMMAND fuzz_request -max_total_time=${AXVK_FUZZ_SECONDS} -rss_limit_mb=2048
-                 -dict=${CMAKE_CURRENT_LIST_DIR}/request.dict ${request_corpus} ${request_seeds})
-set_tests_properties(fuzz_request PROPERTIES LABELS fuzz TIMEOUT 300)
+axvk_fuzzer(request axvk_server_json ${request_seeds})

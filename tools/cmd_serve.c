@@ -75,6 +75,7 @@ struct serve_args {
     size_t n_keys;
     size_t n_env_keys; /* keys[0..n_env_keys) came from the environment */
     int cli_keys;      /* a command-line key replaced them */
+    int parsing_env;   /* the flags being parsed stand for AXVK_ARG_* variables */
 };
 
 /* One key; trailing blanks and a CR (a key file written on Windows) are not part of it. */
@@ -108,34 +109,23 @@ static int add_keys(struct serve_args *a, const char *list, char sep)
     return 0;
 }
 
-/* Parses argv[i]; returns the number of arguments consumed (1 or 2), 0 for --help, -1 on error. */
-static int parse_one(struct serve_args *a, int argc, char **argv, int i, int from_env)
+/* A cli_option_fn for serve's own flags (the model flags are cli_parse's). */
+static int serve_option(void *opts, const char *f, const char *v)
 {
-    const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-    int at = i;
-    int r = cli_model_flag(&a->model, argc, argv, &at);
-    if (r)
-        return r < 0 ? -1 : at - i + 1;
-    if (!strcmp(f, "-h") || !strcmp(f, "--help"))
-        return 0;
+    struct serve_args *a = opts;
+    uint32_t u = 0;
     if (!strcmp(f, "--metrics")) {
         a->srv.metrics = 1;
         return 1;
     }
-    if (!strcmp(f, "-q") || !strcmp(f, "--quiet")) {
-        a->srv.quiet = 1;
-        return 1;
-    }
-    if (!v) {
-        fprintf(stderr, "axvk serve: unknown flag or missing value: %s\n", f);
-        return -1;
-    }
-    uint32_t u = 0;
-    uint64_t u64 = 0;
+    if (!v)
+        return 0;
     if (!strcmp(f, "--host")) {
         a->srv.host = v;
     } else if (!strcmp(f, "--port")) {
-        if (cli_u32(f, v, &u) || u > 65535) {
+        if (cli_u32(f, v, &u))
+            return -1;
+        if (u > 65535) {
             fprintf(stderr, "axvk serve: --port %s: 0..65535\n", v);
             return -1;
         }
@@ -143,7 +133,7 @@ static int parse_one(struct serve_args *a, int argc, char **argv, int i, int fro
     } else if (!strcmp(f, "-a") || !strcmp(f, "--alias")) {
         a->srv.alias = v;
     } else if (!strcmp(f, "--api-key") || !strcmp(f, "--api-key-file")) {
-        if (!from_env && !a->cli_keys) {
+        if (!a->parsing_env && !a->cli_keys) {
             /* the command line replaces keys from the environment */
             a->cli_keys = 1;
             for (size_t k = 0; k < a->n_env_keys; k++)
@@ -152,28 +142,24 @@ static int parse_one(struct serve_args *a, int argc, char **argv, int i, int fro
             a->n_keys -= a->n_env_keys;
             a->n_env_keys = 0;
         }
-        char *text = !strcmp(f, "--api-key") ? NULL : cli_read_file(v);
-        if (strcmp(f, "--api-key") && !text)
+        int file = !strcmp(f, "--api-key-file");
+        char *text = file ? cli_read_file(v) : NULL;
+        if (file && !text)
             return -1;
-        int rc = add_keys(a, text ? text : v, text ? '\n' : ',');
+        int rc = add_keys(a, file ? text : v, file ? '\n' : ',');
         free(text);
         if (rc)
             return -1;
-        if (from_env)
+        if (a->parsing_env)
             a->n_env_keys = a->n_keys;
     } else if (!strcmp(f, "--timeout")) {
-        if (cli_u32(f, v, &a->srv.timeout_s))
-            return -1;
+        return cli_u32(f, v, &a->srv.timeout_s) ? -1 : 2;
     } else if (!strcmp(f, "--max-queue")) {
-        if (cli_u32(f, v, &a->srv.max_queue))
-            return -1;
+        return cli_u32(f, v, &a->srv.max_queue) ? -1 : 2;
     } else if (!strcmp(f, "--max-body")) {
-        if (cli_u64(f, v, &u64))
-            return -1;
-        a->srv.max_body = u64;
+        return cli_u64(f, v, &a->srv.max_body) ? -1 : 2;
     } else {
-        fprintf(stderr, "axvk serve: unknown flag %s\n", f);
-        return -1;
+        return 0;
     }
     return 2;
 }
@@ -188,8 +174,8 @@ static int truthy(const char *v)
 /* Environment first, then the command line, so flags override variables. */
 static int parse_args(struct serve_args *a, int argc, char **argv)
 {
-    char *env_argv[MAX_ARGS];
-    int env_argc = 0;
+    char *env_argv[1 + MAX_ARGS] = {"serve"};
+    int env_argc = 1;
     for (size_t k = 0; k < sizeof env_flags / sizeof env_flags[0]; k++) {
         const char *v = getenv(env_flags[k].env);
         if (!v || (env_flags[k].boolean && !truthy(v)))
@@ -198,23 +184,11 @@ static int parse_args(struct serve_args *a, int argc, char **argv)
         if (!env_flags[k].boolean)
             env_argv[env_argc++] = (char *)v;
     }
-    for (int i = 0; i < env_argc;) {
-        int n = parse_one(a, env_argc, env_argv, i, 1);
-        if (n <= 0)
-            return -1;
-        i += n;
-    }
-    for (int i = 1; i < argc;) {
-        int n = parse_one(a, argc, argv, i, 0);
-        if (n == 0) {
-            usage(stdout);
-            return 1;
-        }
-        if (n < 0)
-            return -1;
-        i += n;
-    }
-    return 0;
+    a->parsing_env = 1;
+    if (cli_parse("serve", env_argc, env_argv, &a->model, usage, serve_option, a))
+        return -1;
+    a->parsing_env = 0;
+    return cli_parse("serve", argc, argv, &a->model, usage, serve_option, a);
 }
 
 int cmd_serve(int argc, char **argv)
@@ -225,9 +199,7 @@ int cmd_serve(int argc, char **argv)
     struct server *srv = NULL;
     char msg[640];
     if (rc) {
-        if (rc < 0)
-            usage(stderr);
-        rc = rc < 0 ? 2 : 0;
+        rc = 2;
         goto done;
     }
     if (!a.model.model) {

@@ -6,8 +6,8 @@
 //   kv_write_f16:  f16, rounded to nearest even in integer arithmetic (ops_half.glsl), so the
 //                  cache holds the same bits on every GPU;
 //   kv_write_q8_0: head_dim/32 blocks {f16 d; int8 q[32]} (34 bytes, the GGUF q8_0 block) per
-//                  (row, head) record, records back to back; d = f16(absmax / 127),
-//                  q = round_even(x / d) clamped to +-127, as ref_quantize.
+//                  (row, head) record, records back to back; d = absmax / 127 stored as f16,
+//                  q = x / d (unrounded d) rounded half away from zero, as ref_quantize.
 // The attention kernels read exactly this layout. One workgroup per (head, token) record: the
 // record is rotated into shared memory first because a q8_0 block needs its absmax before any
 // byte can be written. head_dim <= KV_MAX_DIM and even (f16) or a multiple of 32 (q8_0).
@@ -49,7 +49,8 @@ uint q8_byte(uint first, uint b)
     if (off < 2u)
         return (blk_d[blk] >> (8u * off)) & 0xffu;
     float x = row[blk * 32u + off - 2u];
-    int q = clamp(int(roundEven(x * blk_id[blk])), -127, 127);
+    float v = x * blk_id[blk];
+    int q = clamp(int(sign(v) * floor(abs(v) + 0.5)), -127, 127); // half away from zero (roundf)
     return uint(q) & 0xffu;
 }
 
@@ -122,9 +123,8 @@ void main()
         float amax = 0.0;
         for (uint j = 0u; j < 32u; j++)
             amax = max(amax, abs(row[b * 32u + j]));
-        uint h = f16_bits(amax / 127.0);
-        float d = f16_value(h);
-        blk_d[b] = h;
+        float d = amax / 127.0; // quants use the unrounded scale, as llama.cpp's q8_0
+        blk_d[b] = f16_bits(d);
         blk_id[b] = d != 0.0 ? 1.0 / d : 0.0;
     }
     barrier();

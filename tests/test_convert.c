@@ -452,6 +452,27 @@ static void test_gguf_to_its_own_type_copies_tensor_bytes(void **state)
     gguf_close(g);
 }
 
+/* q8_0 is quantized exactly as llama-quantize does it: the shared mini-q8_0.gguf came from the
+ * same f16 weights, so every tensor must come out byte for byte the same. */
+static void test_q8_0_conversion_matches_llama_quantize_bytes(void **state)
+{
+    (void)state;
+    const char *out = TMP "/mini-q8_0-again.gguf";
+    convert(MINI_F16, "q8_0", out);
+    struct gguf *want = open_gguf(AXVK_SHARED_DIR "/testdata/gguf/mini-q8_0.gguf"), *g = open_gguf(out);
+    assert_int_equal(gguf_n_tensors(want), gguf_n_tensors(g));
+    for (uint64_t i = 0; i < gguf_n_tensors(want); i++) {
+        const struct gguf_tensor *w = gguf_tensor_at(want, i), *t = gguf_find_tensor(g, w->name);
+        assert_non_null(t);
+        assert_int_equal(w->type, t->type);
+        assert_int_equal(w->size, t->size);
+        if (memcmp(w->data, t->data, w->size) != 0)
+            fail_msg("%s differs from llama-quantize's bytes", w->name);
+    }
+    gguf_close(want);
+    gguf_close(g);
+}
+
 static void test_convert_refuses_bad_requests_and_leaves_no_file(void **state)
 {
     (void)state;
@@ -483,6 +504,7 @@ int main(void)
         cmocka_unit_test(test_directory_tensor_with_no_place_is_refused),
         cmocka_unit_test(test_gguf_requantization_keeps_metadata_and_takes_the_mix),
         cmocka_unit_test(test_gguf_to_its_own_type_copies_tensor_bytes),
+        cmocka_unit_test(test_q8_0_conversion_matches_llama_quantize_bytes),
         cmocka_unit_test(test_convert_refuses_bad_requests_and_leaves_no_file),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

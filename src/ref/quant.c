@@ -157,12 +157,15 @@ static void encode_affine(uint8_t *b, const float *x, int levels, int has_qh)
     pack_low_high(b + (has_qh ? 8 : 4), has_qh ? b + 4 : NULL, q);
 }
 
+/* As llama.cpp's quantize_row_q8_0: the quants are made with the unrounded scale and rounded half
+ * away from zero, so files converted here match llama-quantize's byte for byte. */
 static void encode_q8_0(uint8_t *b, const float *x)
 {
-    const float d = store_f16(b, fabsf(signed_absmax(x, QK)) / 127.0f);
+    const float d = fabsf(signed_absmax(x, QK)) / 127.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    store_f16(b, d);
     for (int i = 0; i < QK; i++)
-        b[2 + i] = (uint8_t)(int8_t)clampi((int)lrintf(x[i] * id), -127, 127);
+        b[2 + i] = (uint8_t)(int8_t)clampi((int)roundf(x[i] * id), -127, 127);
 }
 
 /* One legacy block of `type` at b into y [32]. */

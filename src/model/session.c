@@ -297,12 +297,18 @@ axvk_status session_sample(struct session *s, const uint32_t *seqs, uint32_t n,
         return err_set(err, AXVK_ERR_INVALID_ARGUMENT, "%u logprobs (at most %d)", n_logprobs,
                        SAMPLE_MAX_LOGPROBS);
     /* argmax reports no probabilities: logprobs need the sampling chain, greedy rows included */
-    uint32_t n_rows = 0, greedy = n_logprobs == 0;
+    uint32_t n_rows = 0, greedy = n_logprobs == 0, known = 1;
     for (uint32_t i = 0; i < n; i++) {
         if (seqs[i] >= s->n_seq)
             return err_set(err, AXVK_ERR_INVALID_ARGUMENT, "sequence %u of %u", seqs[i], s->n_seq);
         n_rows = seqs[i] + 1 > n_rows ? seqs[i] + 1 : n_rows;
         greedy &= (uint32_t)is_greedy(&params[i]);
+        known &= s->greedy_id[seqs[i]] >= 0;
+    }
+    if (greedy && known) { /* the step that made these logits found their argmax already */
+        for (uint32_t i = 0; i < n; i++)
+            ids[i] = s->greedy_id[seqs[i]];
+        return AXVK_OK;
     }
     axvk_status st = vkrec_begin(s->sampler);
     if (st) {

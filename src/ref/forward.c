@@ -8,6 +8,7 @@
 
 #include "base/alloc.h"
 #include "base/wtype.h"
+#include "ref/act_round.h"
 
 axvk_status ref_state_create(struct ref_state **out, const struct ref_model *m, size_t n_ctx,
                              uint32_t cache_type, struct err *err)
@@ -65,6 +66,7 @@ struct acts {
     float *up;     /* [n_tok, ffn_dim] */
     float *scores; /* [pos + n_tok] softmax scratch */
     int32_t *pos;  /* [n_tok] */
+    float *rounded; /* [n_tok, max(dim, q_dim, ffn_dim)] a product's rounded input; NULL in fp32 */
 };
 
 static float *carve(float **cursor, size_t n)
@@ -78,7 +80,10 @@ static float *carve(float **cursor, size_t n)
 static float *acts_alloc(struct acts *a, const struct ref_model *m, size_t n_tok, size_t n_seen)
 {
     const size_t q_dim = (size_t)m->n_head * m->head_dim, kv_dim = (size_t)m->n_kv_head * m->head_dim;
-    const size_t per_tok = 2 * (size_t)m->dim + 2 * q_dim + 2 * kv_dim + 2 * (size_t)m->ffn_dim + 1;
+    size_t widest = m->dim > q_dim ? m->dim : q_dim;
+    widest = m->llama_cpu_rounding ? (widest > m->ffn_dim ? widest : m->ffn_dim) : 0;
+    const size_t per_tok =
+        2 * (size_t)m->dim + 2 * q_dim + 2 * kv_dim + 2 * (size_t)m->ffn_dim + 1 + widest;
     if (n_tok > (SIZE_MAX - n_seen) / per_tok)
         return NULL;
     float *block = mem_calloc(n_tok * per_tok + n_seen, sizeof(float));
@@ -95,7 +100,23 @@ static float *acts_alloc(struct acts *a, const struct ref_model *m, size_t n_tok
     a->up = carve(&c, n_tok * m->ffn_dim);
     a->scores = carve(&c, n_seen);
     a->pos = (int32_t *)carve(&c, n_tok); /* int32 and float share size */
+    a->rounded = widest ? carve(&c, n_tok * widest) : NULL;
     return block;
+}
+
+/* y [n_tok, rows] = x [n_tok, k] . w^T (+ bias) (+ residual), x first rounded (in a copy) as
+ * llama.cpp rounds the input of a product with w's type when the model asks for it. */
+static void product(struct acts *a, const struct ref_model *m, float *y,
+                    const struct ref_weight *w, const float *x, size_t rows, size_t k,
+                    size_t n_tok, const float *bias, const float *residual)
+{
+    if (m->llama_cpu_rounding && ref_act_round_for(w->type) != REF_ACT_ROUND_NONE) {
+        memcpy(a->rounded, x, n_tok * k * sizeof(float));
+        for (size_t t = 0; t < n_tok; t++)
+            ref_round_activations(a->rounded + t * k, k, w->type);
+        x = a->rounded;
+    }
+    ref_matmul(y, w->data, w->type, x, rows, k, n_tok, bias, residual);
 }
 
 /* x [n_tok, dim] += attention block of layer l for tokens at pos .. pos+n_tok-1. */
@@ -108,16 +129,16 @@ static void attention_block(struct acts *a, struct ref_state *s, const struct re
     uint8_t *v_cache = s->v_cache + (size_t)l * s->n_ctx * s->row_bytes;
 
     ref_rmsnorm(a->xb, a->x, L->attn_norm, n_tok, m->dim, m->rms_eps);
-    ref_matmul(a->q, L->wq.data, L->wq.type, a->xb, q_dim, m->dim, n_tok, L->bq, NULL);
-    ref_matmul(a->k, L->wk.data, L->wk.type, a->xb, kv_dim, m->dim, n_tok, L->bk, NULL);
-    ref_matmul(a->v, L->wv.data, L->wv.type, a->xb, kv_dim, m->dim, n_tok, L->bv, NULL);
+    product(a, m, a->q, &L->wq, a->xb, q_dim, m->dim, n_tok, L->bq, NULL);
+    product(a, m, a->k, &L->wk, a->xb, kv_dim, m->dim, n_tok, L->bk, NULL);
+    product(a, m, a->v, &L->wv, a->xb, kv_dim, m->dim, n_tok, L->bv, NULL);
     ref_rope(a->q, a->pos, n_tok, m->n_head, m->head_dim, &m->rope);
     /* K is rotated on its way into the cache; V goes in as is */
     ref_kv_write(k_cache, s->cache_type, a->k, pos, n_tok, m->n_kv_head, m->head_dim, &m->rope);
     ref_kv_write(v_cache, s->cache_type, a->v, pos, n_tok, m->n_kv_head, m->head_dim, NULL);
     ref_attention(a->att, a->q, k_cache, v_cache, s->cache_type, n_tok, pos, m->n_head,
                   m->n_kv_head, m->head_dim, a->scores);
-    ref_matmul(a->x, L->wo.data, L->wo.type, a->att, m->dim, q_dim, n_tok, NULL, a->x);
+    product(a, m, a->x, &L->wo, a->att, m->dim, q_dim, n_tok, NULL, a->x);
 }
 
 /* x [n_tok, dim] += SwiGLU feed-forward block of layer l. */
@@ -125,10 +146,10 @@ static void ffn_block(struct acts *a, const struct ref_model *m, uint32_t l, siz
 {
     const struct ref_layer *L = &m->layers[l];
     ref_rmsnorm(a->xb, a->x, L->ffn_norm, n_tok, m->dim, m->rms_eps);
-    ref_matmul(a->gate, L->w_gate.data, L->w_gate.type, a->xb, m->ffn_dim, m->dim, n_tok, NULL, NULL);
-    ref_matmul(a->up, L->w_up.data, L->w_up.type, a->xb, m->ffn_dim, m->dim, n_tok, NULL, NULL);
+    product(a, m, a->gate, &L->w_gate, a->xb, m->ffn_dim, m->dim, n_tok, NULL, NULL);
+    product(a, m, a->up, &L->w_up, a->xb, m->ffn_dim, m->dim, n_tok, NULL, NULL);
     ref_swiglu(a->gate, a->gate, a->up, n_tok * m->ffn_dim);
-    ref_matmul(a->x, L->w_down.data, L->w_down.type, a->gate, m->dim, m->ffn_dim, n_tok, NULL, a->x);
+    product(a, m, a->x, &L->w_down, a->gate, m->dim, m->ffn_dim, n_tok, NULL, a->x);
 }
 
 axvk_status ref_forward(float *logits, struct ref_state *s, const struct ref_model *m,
@@ -161,7 +182,7 @@ axvk_status ref_forward(float *logits, struct ref_state *s, const struct ref_mod
     const size_t first = all_logits ? 0 : n_tok - 1, n_out = n_tok - first;
     const struct ref_weight *out = m->output.data ? &m->output : &m->token_embd;
     ref_rmsnorm(a.xb, a.x + first * m->dim, m->output_norm, n_out, m->dim, m->rms_eps);
-    ref_matmul(logits, out->data, out->type, a.xb, m->n_vocab, m->dim, n_out, NULL, NULL);
+    product(&a, m, logits, out, a.xb, m->n_vocab, m->dim, n_out, NULL, NULL);
     mem_free(block);
     return AXVK_OK;
 }

@@ -1,7 +1,8 @@
 /* ref/forward: the reference forward pass of the Qwen2 / Llama decoder on the CPU, the ground truth
  * for whole-model GPU tests. Weights stay in their stored type and are decoded row by row;
- * activations are fp32 throughout (llama.cpp instead rounds activations to 8 bits inside quantized
- * dot products, so its logits differ slightly). Knows nothing of files: callers fill ref_model. */
+ * activations are fp32 throughout, unless ref_model.llama_cpu_rounding asks for the rounding
+ * llama.cpp's CPU backend gives each product's input (ref/act_round.h), which reproduces its
+ * tokens more often. Knows nothing of files: callers fill ref_model. */
 #ifndef AXVK_REF_FORWARD_H
 #define AXVK_REF_FORWARD_H
 
@@ -49,6 +50,11 @@ struct ref_model {
     const struct ref_layer *layers; /* [n_layers] */
     const float *output_norm;       /* [dim] */
     struct ref_weight output;       /* [n_vocab, dim]; data NULL: tied to token_embd */
+
+    /* Round the input of every weight product (q k v o, gate up down, lm_head) as llama.cpp's
+     * CPU backend does for that weight's type (ref_round_activations); attention stays fp32.
+     * false: fp32 activations. */
+    bool llama_cpu_rounding;
 };
 
 /* The KV cache of one sequence. Row p of layer l holds K (rotated) or V of position p:

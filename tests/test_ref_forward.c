@@ -4,6 +4,7 @@
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -132,6 +133,8 @@ static double nmse(const float *a, const float *b, size_t n)
 struct tally {
     size_t steps;        /* steps llama.cpp decided with margin >= MIN_MARGIN */
     size_t agree;        /* of those, the ones where our argmax is llama.cpp's id */
+    size_t cases;
+    size_t strict;       /* cases whose ids all agree before their first step under MIN_MARGIN */
     size_t n_diff;
     double diff[256];    /* |our margin - llama.cpp's margin| at agreeing steps */
 };
@@ -153,10 +156,13 @@ static void score_case(const struct mini *mm, const cJSON *c, struct tally *tl)
         tokens[i] = cJSON_GetArrayItem(prompt, (int)i)->valueint;
     expect_ok(ref_state_create(&s, m, n_prompt + n_ids, WTYPE_F16, &err), &err);
     expect_ok(ref_forward(logits, s, m, tokens, n_prompt, 0, false, &err), &err);
+    bool decided = true, strict = true; /* no step under MIN_MARGIN yet; every id agreed so far */
     for (size_t step = 0; step < n_ids; step++) {
         const int32_t want = cJSON_GetArrayItem(ids, (int)step)->valueint;
         const double margin = cJSON_GetArrayItem(margins, (int)step)->valuedouble;
         const uint32_t top = ref_argmax(logits, m->n_vocab);
+        decided = decided && margin >= MIN_MARGIN;
+        strict = strict && (!decided || (int32_t)top == want);
         if (margin >= MIN_MARGIN) {
             tl->steps++;
             if ((int32_t)top == want) {
@@ -172,6 +178,8 @@ static void score_case(const struct mini *mm, const cJSON *c, struct tally *tl)
         if (step + 1 < n_ids)
             expect_ok(ref_forward(logits, s, m, &want, 1, n_prompt + step, false, &err), &err);
     }
+    tl->cases++;
+    tl->strict += strict;
     ref_state_destroy(s);
     mem_free(tokens);
     mem_free(logits);
@@ -186,18 +194,34 @@ static int by_value(const void *a, const void *b)
 /* The mini models have random weights whose attention scores reach 100-170 with top-two gaps
  * under 1, so llama.cpp's reduced precision (f16 q and probabilities, activations rounded to the
  * weight's dot type) moves which position wins at some steps, and then the next id, even where
- * its final margin was wide. Emulating that rounding reproduces llama.cpp's margins to ~0.03;
- * plain fp32 agrees on most steps, not all (about 89% over the ten files). A missing q or v bias
- * or the wrong rope style or base drops agreement to 5-60%. For f16 weights, where llama.cpp
+ * its final margin was wide. Plain fp32 agrees on most steps, not all: 330 of 371 (89%), and 35
+ * of the 50 cases hold llama.cpp's ids up to their first step under MIN_MARGIN. A missing q or v
+ * bias or the wrong rope style or base drops agreement to 5-60%. For f16 weights, where llama.cpp
  * rounds least, the top-1 minus top-2 margins themselves agree to ~0.01 (median); a missing k
  * bias triples that. */
 #define MIN_AGREE_FILE 0.60
 #define MIN_AGREE_ALL 0.80
 #define MAX_F16_MEDIAN_MARGIN_DIFF 0.025
 
-static void test_greedy_ids_agree_with_llama_cpp_for_every_type(void **state)
+/* With the input of every weight product rounded as llama.cpp's CPU backend rounds it
+ * (llama_cpu_rounding), 353 of 371 steps (95%) and 45 of 50 cases strictly; f16, bf16, q6_k,
+ * q4_k_m and q5_1 lose no case. The misses left are the attention-score coin flips above
+ * (rounding q and the probabilities to f16 as well does not help: one flipped attention peak
+ * changes a KV row for every later step). */
+#define LLAMA_CPU_MIN_STRICT_CASES 44
+#define LLAMA_CPU_MIN_AGREE_ALL 0.94
+
+static const char *const files[] = {"mini-f16.gguf",    "mini-bf16.gguf",   "mini-q8_0.gguf",
+                                    "mini-q6_k.gguf",   "mini-q5_k_m.gguf", "mini-q4_k_m.gguf",
+                                    "mini-q5_1.gguf",   "mini-q5_0.gguf",   "mini-q4_1.gguf",
+                                    "mini-q4_0.gguf"};
+#define N_FILES (sizeof(files) / sizeof(files[0]))
+
+/* Scores every greedy.json case of every file, per file into per[] and summed into *all; the
+ * median margin difference of each file goes to median[]. */
+static void score_all(bool llama_cpu_rounding, struct tally per[N_FILES], double median[N_FILES],
+                      struct tally *all)
 {
-    (void)state;
     char *json = NULL;
     size_t len;
     struct err err;
@@ -205,41 +229,69 @@ static void test_greedy_ids_agree_with_llama_cpp_for_every_type(void **state)
     cJSON *root = cJSON_Parse(json);
     assert_non_null(root);
     const cJSON *cases = cJSON_GetObjectItem(root, "cases");
-    const char *files[] = {"mini-f16.gguf",    "mini-bf16.gguf",   "mini-q8_0.gguf", "mini-q6_k.gguf",
-                           "mini-q5_k_m.gguf", "mini-q4_k_m.gguf", "mini-q5_1.gguf", "mini-q5_0.gguf",
-                           "mini-q4_1.gguf",   "mini-q4_0.gguf"};
-    size_t all_steps = 0, all_agree = 0;
-    for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+    memset(all, 0, sizeof(*all));
+    for (size_t f = 0; f < N_FILES; f++) {
         struct mini mm;
-        struct tally tl = {0};
-        size_t n_cases = 0;
+        struct tally *tl = &per[f];
+        memset(tl, 0, sizeof(*tl));
         mini_open(&mm, files[f]);
+        mm.m.llama_cpu_rounding = llama_cpu_rounding;
         const cJSON *c;
         cJSON_ArrayForEach(c, cases)
         {
-            if (strcmp(cJSON_GetObjectItem(c, "model")->valuestring, files[f]) != 0)
-                continue;
-            score_case(&mm, c, &tl);
-            n_cases++;
+            if (strcmp(cJSON_GetObjectItem(c, "model")->valuestring, files[f]) == 0)
+                score_case(&mm, c, tl);
         }
-        qsort(tl.diff, tl.n_diff, sizeof(tl.diff[0]), by_value);
-        const double median = tl.n_diff ? tl.diff[tl.n_diff / 2] : INFINITY;
-        print_message("%-17s %zu cases: %zu of %zu ids agree, median margin difference %.4f\n",
-                      files[f], n_cases, tl.agree, tl.steps, median);
-        assert_int_equal(n_cases, 5);
-        assert_true(tl.steps >= 10);
-        if ((double)tl.agree < MIN_AGREE_FILE * (double)tl.steps)
-            fail_msg("%s: %zu of %zu greedy ids agree with llama.cpp", files[f], tl.agree, tl.steps);
-        if (strcmp(files[f], "mini-f16.gguf") == 0 && !(median <= MAX_F16_MEDIAN_MARGIN_DIFF))
-            fail_msg("%s: median margin difference %.4f", files[f], median);
-        all_steps += tl.steps;
-        all_agree += tl.agree;
+        qsort(tl->diff, tl->n_diff, sizeof(tl->diff[0]), by_value);
+        median[f] = tl->n_diff ? tl->diff[tl->n_diff / 2] : INFINITY;
+        print_message("%-17s %zu cases, %zu strict: %zu of %zu ids agree, median margin "
+                      "difference %.4f\n", files[f], tl->cases, tl->strict, tl->agree, tl->steps,
+                      median[f]);
+        assert_int_equal(tl->cases, 5);
+        assert_true(tl->steps >= 10);
+        all->steps += tl->steps;
+        all->agree += tl->agree;
+        all->cases += tl->cases;
+        all->strict += tl->strict;
         mini_close(&mm);
     }
-    print_message("all: %zu of %zu ids agree\n", all_agree, all_steps);
-    assert_true((double)all_agree >= MIN_AGREE_ALL * (double)all_steps);
+    print_message("all: %zu of %zu ids agree; %zu of %zu cases strictly\n", all->agree, all->steps,
+                  all->strict, all->cases);
     cJSON_Delete(root);
     mem_free(json);
+}
+
+static void test_greedy_ids_agree_with_llama_cpp_for_every_type(void **state)
+{
+    (void)state;
+    static struct tally per[N_FILES];
+    double median[N_FILES];
+    struct tally all;
+    score_all(false, per, median, &all);
+    for (size_t f = 0; f < N_FILES; f++) {
+        if ((double)per[f].agree < MIN_AGREE_FILE * (double)per[f].steps)
+            fail_msg("%s: %zu of %zu greedy ids agree with llama.cpp", files[f], per[f].agree,
+                     per[f].steps);
+        if (strcmp(files[f], "mini-f16.gguf") == 0 && !(median[f] <= MAX_F16_MEDIAN_MARGIN_DIFF))
+            fail_msg("%s: median margin difference %.4f", files[f], median[f]);
+    }
+    assert_true((double)all.agree >= MIN_AGREE_ALL * (double)all.steps);
+}
+
+/* The issue's check: the same greedy ids as llama.cpp up to the first step whose margin is under
+ * MIN_MARGIN, here with llama.cpp's rounding of activations. */
+static void test_greedy_ids_match_llama_cpp_strictly_with_its_cpu_rounding(void **state)
+{
+    (void)state;
+    static struct tally per[N_FILES];
+    double median[N_FILES];
+    struct tally all;
+    score_all(true, per, median, &all);
+    if (all.strict < LLAMA_CPU_MIN_STRICT_CASES)
+        fail_msg("%zu of %zu cases hold llama.cpp's ids up to their first close step", all.strict,
+                 all.cases);
+    if ((double)all.agree < LLAMA_CPU_MIN_AGREE_ALL * (double)all.steps)
+        fail_msg("%zu of %zu greedy ids agree with llama.cpp", all.agree, all.steps);
 }
 
 /* Prefill of n tokens at once, in two chunks, and one at a time give the same logits. */
@@ -336,6 +388,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_greedy_ids_agree_with_llama_cpp_for_every_type),
+        cmocka_unit_test(test_greedy_ids_match_llama_cpp_strictly_with_its_cpu_rounding),
         cmocka_unit_test(test_prefill_equals_token_by_token),
         cmocka_unit_test(test_tied_output_uses_token_embd),
         cmocka_unit_test(test_forward_rejects_bad_tokens_and_full_context),

@@ -1,10 +1,10 @@
 #version 450
 // matmul_coopmat: the prefill product of matmul.comp (same push constants, bindings, dispatch
 // and 64 x 64 output tile) on cooperative matrices (VK_KHR_cooperative_matrix): x and the
-// decoded w tile are staged in shared memory as f16, multiplied in 16x16x16 f16 steps with fp32
-// accumulation. Chosen by the host only where the device lists that shape and runs 32-wide
-// subgroups; never required. f16 staging bounds |x| and |w| to 65504 (hidden states stay far
-// below) and rounds them to 11 bits, inside the 5e-4 NMSE the quantized paths are held to.
+// decoded w tile are staged in shared memory as f16 and multiplied in M x N x K f16 steps with
+// fp32 accumulation, the shape being one the device lists (specialization constants, chosen by
+// src/kernels/matmul.c). Never required. f16 staging bounds |x| and |w| to 65504 (hidden states
+// stay far below) and rounds them to 11 bits, inside the 5e-4 NMSE the quantized paths are held to.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_cooperative_matrix : require
 #extension GL_KHR_memory_scope_semantics : require
@@ -12,9 +12,14 @@
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
 #include "matmul_push.h"
 
-// Layout: 128 invocations = 4 subgroups of 32; subgroup s owns the 32 x 32 quadrant
-// (tokens 32 * (s / 2), rows 32 * (s % 2)) as 2 x 2 accumulators of 16 x 16.
-layout(local_size_x = 128) in;
+// Layout: every subgroup owns a 2M x 2N block of the 64 x 64 tile as 2 x 2 accumulators, so
+// the workgroup is (32 / M) * (32 / N) subgroups: 4 for 16 x 16 (NVIDIA, AMD), 16 for 8 x 8
+// (Intel Xe-HPG, lavapipe). The host sets the width (constant 0) to that count times the
+// subgroup size it requires, with full subgroups; M, N, K divide 32.
+layout(local_size_x_id = 0) in;
+layout(constant_id = MATMUL_SPEC_CM_M) const uint CM_M = 16u;
+layout(constant_id = MATMUL_SPEC_CM_N) const uint CM_N = 16u;
+layout(constant_id = MATMUL_SPEC_CM_K) const uint CM_K = 16u;
 
 layout(std430, binding = 0) readonly buffer WeightWords { uint w32[]; };
 layout(std430, binding = 0) readonly buffer WeightVec4 { uvec4 w128[]; };
@@ -35,14 +40,19 @@ layout(std430, binding = 4) readonly buffer Res { float res[]; };
 #define LDS (TK + 8)
 #define UPS (TK / DQ_UNIT)
 
+const uint WG = gl_WorkGroupSize.x;
+const uint SG_COLS = TR / (2u * CM_N); // subgroups side by side along the rows of the tile
+const uint CM_MN = CM_M * CM_N;
+
 shared float16_t xs[TT * LDS]; // [token][k]
 shared float16_t ws[TR * LDS]; // [row][k]: read as a column-major K x N matrix
-shared float st[4 * 16 * 16];   // one 16 x 16 accumulator per subgroup on its way out
+// one M x N accumulator per subgroup on its way out: (32 / M) (32 / N) M N floats in all
+shared float st[(TT / 2) * (TR / 2)];
 
 // GLSL has no typedef
-#define mat_a coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseA>
-#define mat_b coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseB>
-#define mat_c coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator>
+#define mat_a coopmat<float16_t, gl_ScopeSubgroup, CM_M, CM_K, gl_MatrixUseA>
+#define mat_b coopmat<float16_t, gl_ScopeSubgroup, CM_K, CM_N, gl_MatrixUseB>
+#define mat_c coopmat<float, gl_ScopeSubgroup, CM_M, CM_N, gl_MatrixUseAccumulator>
 
 void main()
 {
@@ -50,7 +60,8 @@ void main()
     const uint sg = gl_SubgroupID;
     const uint r0 = gl_WorkGroupID.x * TR;
     const uint t0 = gl_WorkGroupID.y * TT;
-    const uint qt = (sg >> 1) * 32u, qr = (sg & 1u) * 32u;
+    // this subgroup's block: tokens qt .. qt + 2M, rows qr .. qr + 2N of the tile
+    const uint qt = (sg / SG_COLS) * 2u * CM_M, qr = (sg % SG_COLS) * 2u * CM_N;
 
     mat_c acc[4]; // [2 * i + j]: token block i, row block j
     for (uint i = 0; i < 4; i++)
@@ -60,7 +71,7 @@ void main()
         // staging, in the unit order of matmul.comp: tile column c of this step is weight
         // position dq_elem(step * UPS + c / DQ_UNIT, c % DQ_UNIT), for x and w alike
         const uint step = k0 / TK;
-        for (uint idx = tid; idx < TR * UPS; idx += 128u) {
+        for (uint idx = tid; idx < TR * UPS; idx += WG) {
             uint r = idx / UPS, u = step * UPS + idx % UPS, c0 = (idx % UPS) * DQ_UNIT;
             float wv[DQ_UNIT];
             if (r0 + r < pc.rows && u < pc.k / DQ_UNIT)
@@ -71,7 +82,7 @@ void main()
             for (uint i = 0; i < DQ_UNIT; i++)
                 ws[r * LDS + c0 + i] = float16_t(wv[i]);
         }
-        for (uint idx = tid; idx < TT * TK; idx += 128u) {
+        for (uint idx = tid; idx < TT * TK; idx += WG) {
             uint tl = idx / TK, c = idx % TK, t = t0 + tl;
             uint kk = dq_elem(step * UPS + c / DQ_UNIT, c % DQ_UNIT);
             float xv = (t < pc.n_tok && kk < pc.k) ? x[t * pc.ldx + kk] : 0.0;
@@ -79,13 +90,15 @@ void main()
         }
         barrier();
 
-        for (uint kk = 0; kk < TK; kk += 16u) {
+        for (uint kk = 0; kk < TK; kk += CM_K) {
             mat_a a[2];
             mat_b b[2];
             for (uint i = 0; i < 2; i++)
-                coopMatLoad(a[i], xs, (qt + i * 16u) * LDS + kk, LDS, gl_CooperativeMatrixLayoutRowMajor);
+                coopMatLoad(a[i], xs, (qt + i * CM_M) * LDS + kk, LDS,
+                            gl_CooperativeMatrixLayoutRowMajor);
             for (uint j = 0; j < 2; j++)
-                coopMatLoad(b[j], ws, (qr + j * 16u) * LDS + kk, LDS, gl_CooperativeMatrixLayoutColumnMajor);
+                coopMatLoad(b[j], ws, (qr + j * CM_N) * LDS + kk, LDS,
+                            gl_CooperativeMatrixLayoutColumnMajor);
             for (uint i = 0; i < 2; i++)
                 for (uint j = 0; j < 2; j++)
                     acc[2 * i + j] = coopMatMulAdd(a[i], b[j], acc[2 * i + j]);
@@ -96,15 +109,15 @@ void main()
     // Edges, bias and residual go element by element through the subgroup's staging slot.
     for (uint i = 0; i < 2; i++) {
         for (uint j = 0; j < 2; j++) {
-            coopMatStore(acc[2 * i + j], st, sg * 256u, 16u, gl_CooperativeMatrixLayoutRowMajor);
+            coopMatStore(acc[2 * i + j], st, sg * CM_MN, CM_N, gl_CooperativeMatrixLayoutRowMajor);
             subgroupMemoryBarrierShared();
             subgroupBarrier();
-            for (uint e = gl_SubgroupInvocationID; e < 256u; e += gl_SubgroupSize) {
-                uint t = t0 + qt + i * 16u + (e >> 4), r = r0 + qr + j * 16u + (e & 15u);
+            for (uint e = gl_SubgroupInvocationID; e < CM_MN; e += gl_SubgroupSize) {
+                uint t = t0 + qt + i * CM_M + e / CM_N, r = r0 + qr + j * CM_N + e % CM_N;
                 if (t >= pc.n_tok || r >= pc.rows)
                     continue;
                 uint col = pc.row_base + r;
-                float v = st[sg * 256u + e];
+                float v = st[sg * CM_MN + e];
                 if ((pc.flags & MATMUL_BIAS) != 0u)
                     v += bias[col];
                 if ((pc.flags & MATMUL_RESIDUAL) != 0u)

@@ -20,6 +20,12 @@ typedef uint32_t uint;
 #define MATMUL_TILE_R 64
 #define MATMUL_TILE_K 32
 
+/* Specialization constants of matmul_coopmat.comp beyond 0 (workgroup width) and 1 (subgroup
+ * size): the M x N x K of the cooperative-matrix shape the host chose from the device's list. */
+#define MATMUL_SPEC_CM_M 2
+#define MATMUL_SPEC_CM_N 3
+#define MATMUL_SPEC_CM_K 4
+
 /* flags */
 #define MATMUL_BIAS 1u     /* + bias[row_base + r] */
 #define MATMUL_RESIDUAL 2u /* + res[t * ldy + row_base + r] (res may alias y) */

@@ -34,30 +34,71 @@ int matmul_have_coopmat_spirv(void)
     return k && k->spv_size > 0;
 }
 
-/* the subgroup size the coopmat kernel runs at on this device, 0 when 32 cannot be had */
-static uint32_t coopmat_subgroup(const struct vkdev_info *info)
+/* Shapes the shader can tile: each subgroup owns 2M tokens x 2N rows of the 64 x 64 tile and
+ * steps k by K inside the 32-wide staging step, so M, N and K must divide 32. */
+static int shape_fits_tile(const struct vkcoopmat_shape *s)
 {
-    if (info->subgroup_size == 32)
-        return 32;
-    if ((info->features & VKFEAT_SUBGROUP_SIZE_CONTROL) && info->subgroup_min <= 32 &&
-        info->subgroup_max >= 32)
-        return 32;
-    return 0;
+    return (s->m == 8 || s->m == 16 || s->m == 32) && (s->n == 8 || s->n == 16 || s->n == 32) &&
+           (s->k == 8 || s->k == 16 || s->k == 32);
+}
+
+/* f16 A and B, f32 C and result, one subgroup: what the shader declares */
+static int shape_has_types(const struct vkcoopmat_shape *s)
+{
+    return s->a_type == VK_COMPONENT_TYPE_FLOAT16_KHR && s->b_type == VK_COMPONENT_TYPE_FLOAT16_KHR &&
+           s->c_type == VK_COMPONENT_TYPE_FLOAT32_KHR &&
+           s->result_type == VK_COMPONENT_TYPE_FLOAT32_KHR && s->scope == VK_SCOPE_SUBGROUP_KHR &&
+           !s->saturating;
+}
+
+/* The subgroup size to run shape s at. The property list names no subgroup size, yet the
+ * hardware behind each shape has one: NVIDIA 16x16 and AMD RDNA3 16x16 run 32-wide, Intel
+ * Xe-HPG 8x8 8-wide, Xe2 8x16 16-wide, lavapipe 8x8 8-wide, i.e. 8 accumulator elements per
+ * invocation, M N / 8. With subgroup size control that size is required when the device's range
+ * holds it (AMD defaults to 64, Intel to 32); otherwise, and without control, the default. */
+static uint32_t shape_subgroup(const struct vkdev_info *info, const struct vkcoopmat_shape *s)
+{
+    uint32_t native = s->m * s->n / 8;
+    if ((info->features & VKFEAT_SUBGROUP_SIZE_CONTROL) && native >= info->subgroup_min &&
+        native <= info->subgroup_max)
+        return native;
+    return info->subgroup_size;
+}
+
+int matmul_coopmat_config(const struct vkdev_info *info, struct matmul_coopmat_cfg *cfg)
+{
+    const uint32_t need = VKFEAT_COOPMAT | VKFEAT_FP16;
+    /* shared memory: two 64 x 40 f16 tiles and a 32 x 32 f32 staging area */
+    const uint32_t shared_bytes = 2 * MATMUL_TILE_T * (MATMUL_TILE_K + 8) * 2 + 32 * 32 * 4;
+    if ((info->features & need) != need || info->max_shared_bytes < shared_bytes)
+        return 0;
+    /* Among the usable listed shapes the largest M N K wins (fewest matrix instructions and
+     * loads per tile: NVIDIA's 16x16x16 over its 16x8x16 and 16x8x8); ties go to the first
+     * listed. Usable: the shader's types, a tileable size, and a workgroup of (32 / M) (32 / N)
+     * subgroups the device can launch. */
+    struct matmul_coopmat_cfg best = {0};
+    for (uint32_t i = 0; i < info->n_coopmat && i < VKDEV_MAX_COOPMAT; i++) {
+        const struct vkcoopmat_shape *s = &info->coopmat[i];
+        if (!shape_has_types(s) || !shape_fits_tile(s))
+            continue;
+        uint32_t sg = shape_subgroup(info, s);
+        uint64_t wg = (uint64_t)(32 / s->m) * (32 / s->n) * sg;
+        if (!sg || wg > info->max_wg_invocations || wg > info->max_wg_size[0])
+            continue;
+        if (s->m * s->n * s->k > best.m * best.n * best.k)
+            best = (struct matmul_coopmat_cfg){s->m, s->n, s->k, sg, (uint32_t)wg};
+    }
+    if (!best.m)
+        return 0;
+    *cfg = best;
+    return 1;
 }
 
 enum matmul_impl matmul_choose(const struct vkdev_info *info)
 {
-    const uint32_t need = VKFEAT_COOPMAT | VKFEAT_FP16;
-    if ((info->features & need) != need || !coopmat_subgroup(info) || !matmul_have_coopmat_spirv())
-        return MATMUL_TILED;
-    for (uint32_t i = 0; i < info->n_coopmat && i < VKDEV_MAX_COOPMAT; i++) {
-        const struct vkcoopmat_shape *s = &info->coopmat[i];
-        if (s->m == 16 && s->n == 16 && s->k == 16 && s->a_type == VK_COMPONENT_TYPE_FLOAT16_KHR &&
-            s->b_type == VK_COMPONENT_TYPE_FLOAT16_KHR && s->c_type == VK_COMPONENT_TYPE_FLOAT32_KHR &&
-            s->result_type == VK_COMPONENT_TYPE_FLOAT32_KHR && s->scope == VK_SCOPE_SUBGROUP_KHR &&
-            !s->saturating)
-            return MATMUL_COOPMAT;
-    }
+    struct matmul_coopmat_cfg cfg;
+    if (matmul_have_coopmat_spirv() && matmul_coopmat_config(info, &cfg))
+        return MATMUL_COOPMAT;
     return MATMUL_TILED;
 }
 
@@ -118,13 +159,18 @@ axvk_status matmul_record(struct vkrec *rec, const struct matmul_args *a, int fo
     enum matmul_impl impl = force < 0 ? matmul_choose(&dev->info) : (enum matmul_impl)force;
     struct vkspec spec = {.wg_size = 256};
     if (impl == MATMUL_COOPMAT) {
-        spec = (struct vkspec){.wg_size = 128, .subgroup_size = coopmat_subgroup(&dev->info)};
-        if (!matmul_have_coopmat_spirv() || !spec.subgroup_size ||
-            !(dev->info.features & VKFEAT_COOPMAT)) {
+        struct matmul_coopmat_cfg cfg;
+        if (!matmul_have_coopmat_spirv() || !matmul_coopmat_config(&dev->info, &cfg)) {
             st = err_set(err, AXVK_ERR_UNSUPPORTED, "matmul: cooperative matrices not available "
                          "(%s)", matmul_have_coopmat_spirv() ? "device" : "shader compiler");
             return vkrec_fail(rec, st, "%s", err->msg);
         }
+        /* the subgroup size is required even where it is the default: the shader's layout
+         * counts on gl_WorkGroupSize / subgroup size subgroups */
+        spec = (struct vkspec){.wg_size = cfg.wg_size, .subgroup_size = cfg.subgroup, .n_consts = 3};
+        spec.consts[MATMUL_SPEC_CM_M - 2] = cfg.m;
+        spec.consts[MATMUL_SPEC_CM_N - 2] = cfg.n;
+        spec.consts[MATMUL_SPEC_CM_K - 2] = cfg.k;
     }
     enum kernel_id id = (enum kernel_id)kernel_for(a->wtype, impl);
 

@@ -15,7 +15,14 @@
 
 enum matmul_impl {
     MATMUL_TILED = 0,   /* shared-memory tiles, fp32: runs everywhere */
-    MATMUL_COOPMAT = 1, /* VK_KHR_cooperative_matrix 16x16x16, f16 inputs, fp32 accumulation */
+    MATMUL_COOPMAT = 1, /* VK_KHR_cooperative_matrix, f16 inputs, fp32 accumulation */
+};
+
+/* How the cooperative-matrix kernel runs on a device (matmul_coopmat_config). */
+struct matmul_coopmat_cfg {
+    uint32_t m, n, k;  /* the listed shape used: A [m x k] . B [k x n] + C [m x n] */
+    uint32_t subgroup; /* subgroup size the pipeline requires (the default without control) */
+    uint32_t wg_size;  /* (32 / m) (32 / n) subgroups: one 2m x 2n block of the 64 x 64 tile each */
 };
 
 /* Arguments of one product. Zero-initialise; 0 / {0} means the default. */
@@ -30,10 +37,16 @@ struct matmul_args {
     uint32_t ldx, ldy;         /* floats between rows; 0: k and rows */
 };
 
-/* MATMUL_COOPMAT when this build embeds the cooperative-matrix variants and the device offers a
- * subgroup-scope 16x16x16 shape with f16 A/B and f32 C/result, fp16 arithmetic and 32-wide
- * subgroups (its default, or required through subgroup size control); MATMUL_TILED otherwise.
- * Pure function of `info` (features already reduced by AXVK_DISABLE). */
+/* The configuration the coopmat kernel would run with on `info`, or 0 when the device has none:
+ * it needs fp16 arithmetic and a listed subgroup-scope shape with f16 A/B, f32 C/result and M, N,
+ * K each 8, 16 or 32. The largest M N K wins, ties to the first listed; its subgroup size is M N /
+ * 8 where subgroup size control offers it (the native width of every known shape), else the
+ * default. Pure function of `info`; says nothing about whether this build has the shaders. */
+int matmul_coopmat_config(const struct vkdev_info *info, struct matmul_coopmat_cfg *cfg);
+
+/* MATMUL_COOPMAT when this build embeds the cooperative-matrix variants and
+ * matmul_coopmat_config finds a configuration; MATMUL_TILED otherwise. Pure function of `info`
+ * (features already reduced by AXVK_DISABLE). */
 enum matmul_impl matmul_choose(const struct vkdev_info *info);
 
 /* 1 when the coopmat variants were compiled into this build (glslang >= 13). */

@@ -67,6 +67,7 @@ static axvk_status create_logical(struct vkdev *dev, struct err *err)
     }
     if (want & VKFEAT_COOPMAT) {
         fcm.cooperativeMatrix = VK_TRUE;
+        f12.vulkanMemoryModel = VK_TRUE; /* cooperative-matrix modules declare it */
         CHAIN(fcm);
         exts[n_exts++] = VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME;
     }

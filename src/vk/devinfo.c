@@ -305,7 +305,9 @@ void vkinfo_query(const struct vkinst *inst, VkPhysicalDevice phys, uint32_t ind
         if (fssc.subgroupSizeControl && fssc.computeFullSubgroups &&
             (ssc.requiredSubgroupSizeStages & VK_SHADER_STAGE_COMPUTE_BIT))
             info->present |= VKFEAT_SUBGROUP_SIZE_CONTROL;
-        if (fcm.cooperativeMatrix && inst->fn.vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR)
+        /* glslang declares the Vulkan memory model in every cooperative-matrix module */
+        if (fcm.cooperativeMatrix && f12.vulkanMemoryModel &&
+            inst->fn.vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR)
             info->present |= VKFEAT_COOPMAT;
         if (info->exts & VKEXT_MEMORY_BUDGET)
             info->present |= VKFEAT_MEMORY_BUDGET;

@@ -1,8 +1,10 @@
 # Prefill matrix-matrix product: one tiled variant per weight type (matmul_<type>), and the
 # cooperative-matrix variants (matmul_coopmat_<type>) when the shader tools know
-# GL_KHR_cooperative_matrix. Debian 12's glslang 12.0 and spirv-val 2023.1 do not: there
+# GL_KHR_cooperative_matrix with specialization-constant sizes (the shape is chosen at run time
+# from the device's list). Debian 12's glslang 12.0 and spirv-val 2023.1 do not: there
 # AXVK_COOPMAT_SPV is OFF, each matmul_coopmat_<type> is embedded as an empty module (size 0, so
 # the registry keeps one table for every build) and the host always takes the tiled kernel.
+# tools/coopmat-check.sh builds and tests them with newer tools from Debian's archive.
 set(AXVK_MATMUL_TYPES f32 f16 bf16 q8_0 q4_0 q4_1 q5_0 q5_1 q4_k q5_k q6_k)
 foreach(t ${AXVK_MATMUL_TYPES})
   string(TOUPPER ${t} T)
@@ -16,9 +18,10 @@ if(NOT DEFINED AXVK_COOPMAT_SPV)
        "#extension GL_KHR_memory_scope_semantics : require\n"
        "#extension GL_EXT_shader_explicit_arithmetic_types_float16 : require\n"
        "layout(local_size_x = 32) in;\n"
+       "layout(constant_id = 2) const uint M = 16u;\n"
        "layout(std430, binding = 0) buffer B { float b[]; };\n"
-       "void main() { coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator> c =\n"
-       "  coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator>(1.0);\n"
+       "void main() { coopmat<float, gl_ScopeSubgroup, M, 16, gl_MatrixUseAccumulator> c =\n"
+       "  coopmat<float, gl_ScopeSubgroup, M, 16, gl_MatrixUseAccumulator>(1.0);\n"
        "  coopMatStore(c, b, 0, 16, gl_CooperativeMatrixLayoutRowMajor); }\n")
   if(GLSLANG_VALIDATOR)
     set(probe_cmd ${GLSLANG_VALIDATOR} -V --target-env vulkan1.2 -S comp -o ${probe_dir}/probe.spv

@@ -277,6 +277,12 @@ COOPMAT_TEST(q6_k, WTYPE_Q6_K)
 static void test_matmul_default_choice_splits_weights_and_tokens(void **state)
 {
     (void)state;
+    struct matmul_coopmat_cfg cfg;
+    if (have_coopmat() && matmul_coopmat_config(&gpu_dev->info, &cfg))
+        print_message("matmul kernel on this device: coopmat %ux%ux%u, subgroup %u, workgroup %u\n",
+                      cfg.m, cfg.n, cfg.k, cfg.subgroup, cfg.wg_size);
+    else
+        print_message("matmul kernel on this device: tiled\n");
     vkmem_set_max_binding(gpu_dev, 256 * 1024);
     struct mm_case c = {130, 257, 768, 1, 1};
     double nmse = run_case(WTYPE_Q8_0, &c, 15, -1);

@@ -212,6 +212,12 @@ typedef struct axvk_model_desc {
     int vocab_only;            /* tokenizer and template only; no weights read, no device needed */
     axvk_progress_fn progress; /* may be NULL */
     void *progress_user;
+    const char *numerics;      /* "fp32" (default, NULL): activations enter weight products as
+                                  computed. "llama-cpu": each product's input is first rounded as
+                                  llama.cpp's CPU backend rounds it for that weight type (to f16,
+                                  bf16, or 8-bit blocks of 32 or 256 for quantized weights), so
+                                  greedy tokens match llama.cpp's far more often; one extra
+                                  pass per product and a scratch buffer per session */
 } axvk_model_desc;
 
 /* `path`: a GGUF file (first shard of a split model), or a Hugging Face directory (config.json,
@@ -228,9 +234,9 @@ axvk_status axvk_model_load(axvk_context *ctx, const char *path, const axvk_mode
  * "q4_k_m"), each tensor getting the type llama.cpp's quantizer gives it under that scheme.
  * Same seed, same weights. Norms are 1, biases small; the vocabulary is byte-level (ids 0-2
  * <|endoftext|> <|im_start|> <|im_end|>, 3-258 the 256 bytes, the rest unused), the chat
- * template ChatML. desc may be NULL; of it n_ctx, n_seq, kv_type, chat_template and progress
- * apply, quant and vocab_only must be unset. Fails like axvk_model_load, before allocating,
- * when the memory plan does not fit the device. */
+ * template ChatML. desc may be NULL; of it n_ctx, n_seq, kv_type, chat_template, numerics and
+ * progress apply, quant and vocab_only must be unset. Fails like axvk_model_load, before
+ * allocating, when the memory plan does not fit the device. */
 axvk_status axvk_model_create_synthetic(axvk_context *ctx, const char *spec, uint64_t seed,
                                         const axvk_model_desc *desc, axvk_model **out);
 

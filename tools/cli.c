@@ -309,7 +309,8 @@ int cli_open(const struct cli_model_opts *o, axvk_context **ctx, axvk_model **mo
     int show = !o->quiet && !o->vocab_only && isatty(2);
     axvk_model_desc md = {.n_ctx = o->n_ctx, .n_seq = o->n_seq, .kv_type = o->kv_type,
                           .quant = o->quant, .chat_template = tmpl, .vocab_only = o->vocab_only,
-                          .progress = show ? cli_progress : NULL, .progress_user = "loading"};
+                          .progress = show ? cli_progress : NULL, .progress_user = "loading",
+                          .numerics = o->numerics};
     axvk_status s = axvk_model_load(*ctx, o->model, &md, model);
     free(tmpl);
     if (s != AXVK_OK) {

@@ -17,6 +17,7 @@ struct cli_model_opts {
     const char *device;        /* --device N|NAME */
     const char *quant;         /* --quant TYPE */
     const char *kv_type;       /* --kv-type f16|q8_0 */
+    const char *numerics;      /* axvk_model_desc.numerics (run's --numerics); NULL: fp32 */
     const char *chat_template; /* --chat-template FILE (its text is loaded) */
     int vocab_only;            /* set by commands that need no weights */
     int quiet;                 /* no progress bar */

@@ -42,7 +42,9 @@ static void usage(FILE *f)
             "  --stop TEXT        stop string (repeatable)\n"
             "  --no-special       special tokens in the prompt are plain text\n"
             "  --json             print one JSON object at the end instead of streaming\n"
-            "  --device N|NAME  --quant TYPE  --kv-type f16|q8_0  --chat-template FILE  -q\n");
+            "  --device N|NAME  --quant TYPE  --kv-type f16|q8_0  --chat-template FILE  -q\n"
+            "  --numerics llama-cpu  round each weight product's input as llama.cpp's CPU backend\n"
+            "                     does, to reproduce its tokens (default fp32)\n");
 }
 
 static int on_token(void *user, int32_t id, const char *text, size_t len)
@@ -147,6 +149,8 @@ static int run_option(void *opts, const char *a, const char *v)
             o->prompt_ids = v;
         else if (!strcmp(a, "--system"))
             o->system = v;
+        else if (!strcmp(a, "--numerics"))
+            o->model.numerics = v;
         else
             return 0;
         return 2;

@@ -44,6 +44,20 @@ static axvk_status opts_from_desc(axvk_context *ctx, const axvk_model_desc *desc
     return AXVK_OK;
 }
 
+/* desc->numerics as an enum model_numerics (NULL desc or field: fp32); the message lands on ctx. */
+static axvk_status numerics_from_desc(axvk_context *ctx, const axvk_model_desc *desc,
+                                      uint32_t *out)
+{
+    *out = MODEL_NUMERICS_FP32;
+    if (!desc || !desc->numerics || !strcmp(desc->numerics, "fp32"))
+        return AXVK_OK;
+    if (strcmp(desc->numerics, "llama-cpu") != 0)
+        return err_set(&ctx->err, AXVK_ERR_INVALID_ARGUMENT,
+                       "numerics \"%s\": expected fp32 or llama-cpu", desc->numerics);
+    *out = MODEL_NUMERICS_LLAMA_CPU;
+    return AXVK_OK;
+}
+
 axvk_status axvk_model_load(axvk_context *ctx, const char *path, const axvk_model_desc *desc,
                             axvk_model **out)
 {
@@ -52,7 +66,10 @@ axvk_status axvk_model_load(axvk_context *ctx, const char *path, const axvk_mode
     api_begin(ctx);
     *out = NULL;
     struct model_opts o;
+    uint32_t numerics;
     axvk_status s = opts_from_desc(ctx, desc, &o);
+    if (!s)
+        s = numerics_from_desc(ctx, desc, &numerics);
     if (s)
         return s;
     axvk_model *model = mem_calloc(1, sizeof *model);
@@ -64,6 +81,7 @@ axvk_status axvk_model_load(axvk_context *ctx, const char *path, const axvk_mode
         mem_free(model);
         return s;
     }
+    model->m->numerics = numerics;
     *out = model;
     return AXVK_OK;
 }
@@ -78,6 +96,7 @@ axvk_status axvk_model_create_synthetic(axvk_context *ctx, const char *spec, uin
     struct model_opts o;
     const struct model_preset *preset;
     int scheme;
+    uint32_t numerics;
     axvk_status s;
     if (desc && (desc->quant || desc->vocab_only))
         return err_set(&ctx->err, AXVK_ERR_INVALID_ARGUMENT,
@@ -86,7 +105,7 @@ axvk_status axvk_model_create_synthetic(axvk_context *ctx, const char *spec, uin
     if (!ctx->dev)
         return err_set(&ctx->err, AXVK_ERR_INVALID_ARGUMENT,
                        "a synthetic model lives on a device: this context has none");
-    if ((s = opts_from_desc(ctx, desc, &o)) ||
+    if ((s = opts_from_desc(ctx, desc, &o)) || (s = numerics_from_desc(ctx, desc, &numerics)) ||
         (s = model_synthetic_spec(spec, &preset, &scheme, &ctx->err)))
         return s;
     o.quant_scheme = scheme;
@@ -99,6 +118,7 @@ axvk_status axvk_model_create_synthetic(axvk_context *ctx, const char *spec, uin
         mem_free(model);
         return s;
     }
+    model->m->numerics = numerics;
     *out = model;
     return AXVK_OK;
 }

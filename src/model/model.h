@@ -50,8 +50,18 @@ struct model_opts {
     void *progress_user;
 };
 
+/* How activations enter the weight products (struct model.numerics). */
+enum model_numerics {
+    MODEL_NUMERICS_FP32 = 0,      /* as computed, fp32 */
+    MODEL_NUMERICS_LLAMA_CPU = 1, /* rounded per product as llama.cpp's CPU backend rounds them for
+                                     the weight's type (kernels/act_round.h), to reproduce its
+                                     tokens; costs a rounding pass and a scratch buffer */
+};
+
 struct model {
     struct vkdev *dev;        /* NULL when vocab_only */
+    uint32_t numerics;        /* enum model_numerics: model_load leaves fp32; set it before
+                                 creating sessions (each session keeps what it found) */
     struct model_hparams hp;
     struct tokenizer *tok;
     char *chat_template;      /* source text; NULL: the model has none */

@@ -46,6 +46,10 @@ static axvk_status alloc_buffers(struct session *s, struct err *err)
         (st = alloc_host(s, &s->ids_in, rows * 4, "token ids", err)) ||
         (st = alloc_host(s, &s->pos_in, rows * 4, "positions", err)))
         return st;
+    uint64_t widest = hp->dim > q_dim ? hp->dim : q_dim;
+    widest = widest > hp->ffn_dim ? widest : hp->ffn_dim;
+    if (s->round_acts && (st = alloc(s, &s->rounded, rows * widest * 4, "rounded activations", err)))
+        return st;
     struct attn_decode_args probe = {.cache_type = s->m->kv_type, .n_seq = s->n_seq,
                                      .n_head = hp->n_head, .n_kv_head = hp->n_kv_head,
                                      .head_dim = hp->head_dim, .n_ctx = s->seq_stride};
@@ -99,6 +103,7 @@ axvk_status session_create(struct session **out, struct model *m, const struct s
     s->n_seq = o->n_seq;
     s->n_batch = o->n_batch;
     s->timestamps = o->timestamps;
+    s->round_acts = m->numerics == MODEL_NUMERICS_LLAMA_CPU;
     s->seq_stride = o->n_ctx + 1;
     for (uint32_t q = 0; q < SESSION_MAX_SEQ; q++)
         s->greedy_id[q] = -1;
@@ -126,7 +131,7 @@ void session_destroy(struct session *s)
     for (int i = 0; i < SESSION_DECODE_CACHE; i++)
         vkrec_destroy(s->decode[i].rec);
     struct vkbuf *bufs[] = {&s->x, &s->xb, &s->q, &s->k, &s->v, &s->att, &s->gate, &s->up,
-                            &s->logits, &s->step_logits, &s->attn_scratch, &s->ids_in, &s->pos_in,
+                            &s->rounded, &s->logits, &s->step_logits, &s->attn_scratch, &s->ids_in, &s->pos_in,
                             &s->sample_params, &s->sample_pen, &s->sample_out, &s->sample_scratch,
                             &s->argmax_scratch, &s->step_argmax, &s->prefill_argmax};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)

@@ -41,6 +41,9 @@ struct session {
     struct vkbuf x, xb;             /* [rows, dim] residual stream, normed copy */
     struct vkbuf q, k, v, att;      /* [rows, q_dim], [rows, kv_dim] x 2, [rows, q_dim] */
     struct vkbuf gate, up;          /* [rows, ffn_dim] */
+    int round_acts;                 /* model numerics MODEL_NUMERICS_LLAMA_CPU at creation */
+    struct vkbuf rounded;           /* [rows, max(dim, q_dim, ffn_dim)] a product's rounded
+                                       input; only with round_acts */
     struct vkbuf logits;            /* [n_seq, n_vocab]: each sequence's current logits */
     struct vkbuf step_logits;       /* [n_seq, n_vocab]: a decode step's, copied to `logits` */
     struct vkbuf attn_scratch;

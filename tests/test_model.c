@@ -22,12 +22,17 @@
 
 #define GGUF_DIR AXVK_SHARED_DIR "/testdata/gguf/"
 
-static axvk_model *load(const char *path, uint32_t n_seq)
+static axvk_model *load_numerics(const char *path, uint32_t n_seq, const char *numerics)
 {
     axvk_model *m = NULL;
-    axvk_model_desc d = {.n_ctx = 256, .n_seq = n_seq};
+    axvk_model_desc d = {.n_ctx = 256, .n_seq = n_seq, .numerics = numerics};
     model_test_expect(axvk_model_load(model_test_ctx, path, &d, &m));
     return m;
+}
+
+static axvk_model *load(const char *path, uint32_t n_seq)
+{
+    return load_numerics(path, n_seq, NULL);
 }
 
 static const axvk_sampling greedy = {0};
@@ -37,16 +42,31 @@ static const axvk_sampling greedy = {0};
 /* The mini models' random weights give attention scores of 100-170 with top-two gaps under 1, so
  * llama.cpp's rounding of q and of the attention probabilities to f16 (and of activations to 8
  * bits in quantized products) moves which position wins at some steps, whatever the final margin.
- * The fp32 reference agrees with llama.cpp on ~89% of the steps (test_ref_forward); the GPU must
- * give exactly the reference's token at every step, and so the same agreement with llama.cpp. */
+ * The fp32 reference agrees with llama.cpp on 330 of 371 steps (89%) and holds llama.cpp's ids
+ * up to the first step under 0.15 in 35 of 50 cases; with llama.cpp's CPU rounding of the
+ * products' inputs ("llama-cpu" numerics) 353 of 371 (95%) and 45 of 50 (test_ref_forward). The
+ * GPU must give exactly the reference's token at every step in fp32, and so the same agreement
+ * with llama.cpp; under llama-cpu it measured 354 of 371 and 45 of 50 on lavapipe. */
 #define MIN_AGREE_FILE 0.60
 #define MIN_AGREE_ALL 0.80
+#define LLAMA_CPU_MIN_STRICT_CASES 44
+#define LLAMA_CPU_MIN_AGREE_ALL 0.94
+/* Rounding is discontinuous: where the GPU's and the reference's fp32 sums differ in the last bit
+ * on either side of a rounding boundary, one quant moves by a step, and the random-weight
+ * attention above can turn that into a different peak a few steps later. So under llama-cpu the
+ * GPU may part from the reference at a few of the 1,200 steps (1 on lavapipe, where the
+ * reference's top-two gap was 1.1); a missed or misplaced rounding parts at dozens. */
+#define LLAMA_CPU_MAX_STEPS_OFF_REFERENCE 6
 
 struct greedy_tally {
     int steps, agree;
+    int cases, strict; /* strict: every id agrees before the case's first step under 0.15 */
+    int off_reference; /* steps where the GPU's id is not the reference's */
 };
 
-static void greedy_case(axvk_session *s, struct ref_model_gguf *rm, const cJSON *c,
+/* One case teacher-forced on llama.cpp's ids, the GPU and the reference side by side. With
+ * exact, a GPU id that is not the reference's fails the test; otherwise it is counted. */
+static void greedy_case(axvk_session *s, struct ref_model_gguf *rm, const cJSON *c, int exact,
                         struct greedy_tally *t)
 {
     const cJSON *p = cJSON_GetObjectItem(c, "prompt_ids"), *ids = cJSON_GetObjectItem(c, "ids"),
@@ -62,14 +82,18 @@ static void greedy_case(axvk_session *s, struct ref_model_gguf *rm, const cJSON 
     assert_int_equal(ref_state_create(&rs, &rm->m, (size_t)(n_prompt + n_ids), 1 /* f16 */, &err), AXVK_OK);
     assert_int_equal(ref_forward(ref, rs, &rm->m, prompt, (size_t)n_prompt, 0, false, &err), AXVK_OK);
     uint32_t seq = 0;
+    int decided = 1, strict = 1; /* no step under 0.15 yet; every id agreed so far */
     model_test_expect(axvk_session_clear(s, 0));
     model_test_expect(axvk_session_feed(s, 0, prompt, (size_t)n_prompt));
     for (int step = 0; step < n_ids; step++) {
         int32_t id, want = cJSON_GetArrayItem(ids, step)->valueint;
         model_test_expect(axvk_session_sample(s, &seq, 1, &greedy, &id));
         int32_t ref_id = model_test_argmax(ref, rm->m.n_vocab);
-        if (id != ref_id)
+        if (exact && id != ref_id)
             fail_msg("prompt of %d, step %d: GPU chose %d, reference %d", n_prompt, step, id, ref_id);
+        t->off_reference += id != ref_id;
+        decided = decided && cJSON_GetArrayItem(margins, step)->valuedouble >= 0.15;
+        strict = strict && (!decided || id == want);
         if (cJSON_GetArrayItem(margins, step)->valuedouble >= 0.15) {
             t->steps++;
             t->agree += id == want;
@@ -79,14 +103,18 @@ static void greedy_case(axvk_session *s, struct ref_model_gguf *rm, const cJSON 
         assert_int_equal(ref_forward(ref, rs, &rm->m, &want, 1, (size_t)(n_prompt + step), false, &err),
                          AXVK_OK);
     }
+    t->cases++;
+    t->strict += strict;
     ref_state_destroy(rs);
     mem_free(prompt);
     mem_free(ref);
 }
 
-static void test_greedy_ids_match_reference_and_llama_cpp_for_every_file(void **state)
+/* Every greedy.json case on the GPU and in the reference, both with `numerics` (NULL: fp32),
+ * checked id for id against each other; the agreement with llama.cpp is summed into *all (and
+ * each file's held to MIN_AGREE_FILE). */
+static void greedy_all(const char *numerics, struct greedy_tally *all)
 {
-    (void)state;
     static const char *const files[] = {"mini-f16.gguf", "mini-bf16.gguf", "mini-q8_0.gguf",
                                         "mini-q6_k.gguf", "mini-q5_k_m.gguf", "mini-q4_k_m.gguf",
                                         "mini-q5_1.gguf", "mini-q5_0.gguf", "mini-q4_1.gguf",
@@ -96,7 +124,7 @@ static void test_greedy_ids_match_reference_and_llama_cpp_for_every_file(void **
     cJSON *root = cJSON_Parse(text);
     mem_free(text);
     const cJSON *cases = cJSON_GetObjectItem(root, "cases"), *c;
-    struct greedy_tally all = {0};
+    *all = (struct greedy_tally){0};
     for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
         char path[512];
         snprintf(path, sizeof path, GGUF_DIR "%s", files[f]);
@@ -106,26 +134,56 @@ static void test_greedy_ids_match_reference_and_llama_cpp_for_every_file(void **
         assert_int_equal(gguf_open(&g, path, &err), AXVK_OK);
         if (ref_model_from_gguf(&rm, g, &err))
             fail_msg("%s", err.msg);
-        axvk_model *model = load(path, 1);
+        rm.m.llama_cpu_rounding = numerics != NULL && !strcmp(numerics, "llama-cpu");
+        axvk_model *model = load_numerics(path, 1, numerics);
         axvk_session *s;
         model_test_expect(axvk_session_create(model, NULL, &s));
         struct greedy_tally t = {0};
         cJSON_ArrayForEach(c, cases)
             if (!strcmp(cJSON_GetObjectItem(c, "model")->valuestring, files[f]))
-                greedy_case(s, &rm, c, &t);
-        print_message("%-17s %d of %d greedy ids agree with llama.cpp\n", files[f], t.agree, t.steps);
+                greedy_case(s, &rm, c, !rm.m.llama_cpu_rounding, &t);
+        print_message("%-17s %d of %d greedy ids agree with llama.cpp, %d of %d cases strictly\n",
+                      files[f], t.agree, t.steps, t.strict, t.cases);
         if (t.agree < MIN_AGREE_FILE * t.steps)
             fail_msg("%s: %d of %d ids agree with llama.cpp", files[f], t.agree, t.steps);
-        all.steps += t.steps;
-        all.agree += t.agree;
+        all->steps += t.steps;
+        all->agree += t.agree;
+        all->cases += t.cases;
+        all->strict += t.strict;
+        all->off_reference += t.off_reference;
         axvk_session_destroy(s);
         axvk_model_destroy(model);
         ref_model_free(&rm);
         gguf_close(g);
     }
     cJSON_Delete(root);
-    print_message("all: %d of %d greedy ids agree with llama.cpp\n", all.agree, all.steps);
-    assert_true(all.steps > 100 && all.agree >= MIN_AGREE_ALL * all.steps);
+    print_message("all: %d of %d greedy ids agree with llama.cpp, %d of %d cases strictly; "
+                  "%d steps off the reference\n", all->agree, all->steps, all->strict, all->cases,
+                  all->off_reference);
+    assert_true(all->steps > 100 && all->cases == 50);
+}
+
+static void test_greedy_ids_match_reference_and_llama_cpp_for_every_file(void **state)
+{
+    (void)state;
+    struct greedy_tally all;
+    greedy_all(NULL, &all);
+    assert_true(all.agree >= MIN_AGREE_ALL * all.steps);
+}
+
+/* The issue's check on the GPU: llama.cpp's greedy ids up to the first step whose margin is under
+ * 0.15, with its rounding of activations emulated (and the reference doing the same, id for id). */
+static void test_greedy_ids_match_llama_cpp_strictly_with_llama_cpu_numerics(void **state)
+{
+    (void)state;
+    struct greedy_tally all;
+    greedy_all("llama-cpu", &all);
+    if (all.strict < LLAMA_CPU_MIN_STRICT_CASES)
+        fail_msg("%d of %d cases hold llama.cpp's ids up to their first close step", all.strict,
+                 all.cases);
+    assert_true(all.agree >= LLAMA_CPU_MIN_AGREE_ALL * all.steps);
+    if (all.off_reference > LLAMA_CPU_MAX_STEPS_OFF_REFERENCE)
+        fail_msg("%d steps chose another id than the reference", all.off_reference);
 }
 
 /* ---- synthetic models against the reference forward pass ------------------------------------ */
@@ -168,6 +226,45 @@ static void test_logits_and_greedy_match_reference_for_every_type(void **state)
         ref_model_free(&rm);
         gguf_close(g);
     }
+}
+
+/* The llama-cpu rounding on the device against the reference's, on synthetic models whose
+ * attention is calm enough that a quant moved by a last-bit difference does not change a token:
+ * each rounding (f16, bf16, q8_0 blocks, q8_K blocks with q4_k and q6_k mixed) through prefill
+ * and decode. An unknown numerics name is refused. */
+static void test_llama_cpu_numerics_follow_reference_on_synthetic_models(void **state)
+{
+    (void)state;
+    static const char *const rounded[] = {"f16", "bf16", "q8_0", "q4_1", "q4_k_m"};
+    enum { N_PROMPT = 11, STEPS = 16, VOCAB = 512 };
+    int32_t prompt[N_PROMPT];
+    srand(6);
+    for (int i = 0; i < N_PROMPT; i++)
+        prompt[i] = 3 + rand() % (VOCAB - 3);
+    for (size_t t = 0; t < sizeof rounded / sizeof rounded[0]; t++) {
+        char path[512];
+        snprintf(path, sizeof path, AXVK_TEST_TMP "/model_llama_cpu_%s.gguf", rounded[t]);
+        synth(rounded[t], path);
+        struct gguf *g;
+        struct err err = {0};
+        struct ref_model_gguf rm;
+        assert_int_equal(gguf_open(&g, path, &err), AXVK_OK);
+        if (ref_model_from_gguf(&rm, g, &err))
+            fail_msg("%s", err.msg);
+        rm.m.llama_cpu_rounding = true;
+        axvk_model *model = load_numerics(path, 1, "llama-cpu");
+        model_test_against_reference(model, &rm.m, prompt, N_PROMPT, STEPS,
+                                     rounded[t][0] == 'q' ? 5e-4 : 1e-5, 1, rounded[t]);
+        axvk_model_destroy(model);
+        ref_model_free(&rm);
+        gguf_close(g);
+    }
+    axvk_model *m = NULL;
+    axvk_model_desc d = {.numerics = "llama-gpu"};
+    assert_int_equal(axvk_model_load(model_test_ctx, AXVK_TEST_TMP "/model_llama_cpu_f16.gguf", &d, &m),
+                     AXVK_ERR_INVALID_ARGUMENT);
+    assert_null(m);
+    assert_non_null(strstr(axvk_errmsg(model_test_ctx), "llama-gpu"));
 }
 
 /* ---- the GPU paths against each other -------------------------------------------------------- */
@@ -333,7 +430,9 @@ int main(void)
         return GPU_TEST_SKIP;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_greedy_ids_match_reference_and_llama_cpp_for_every_file),
+        cmocka_unit_test(test_greedy_ids_match_llama_cpp_strictly_with_llama_cpu_numerics),
         cmocka_unit_test(test_logits_and_greedy_match_reference_for_every_type),
+        cmocka_unit_test(test_llama_cpu_numerics_follow_reference_on_synthetic_models),
         cmocka_unit_test(test_prefill_equals_token_by_token_and_any_chunking),
         cmocka_unit_test(test_sequences_decoded_together_equal_each_alone),
         cmocka_unit_test(test_generation_stops_and_reports),

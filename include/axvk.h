@@ -132,6 +132,9 @@ typedef struct axvk_device_info {
     int intdot_accelerated;      /* intdot's packed 8-bit dot product is a native instruction */
     uint32_t n_coopmat;          /* entries of coopmat_list; 0 unless coopmat */
     axvk_coopmat_shape coopmat_list[AXVK_MAX_COOPMAT_SHAPES];
+    uint64_t plan_bytes;         /* what model memory plans count on: the budget, else the heap;
+                                    on a CPU device at least the host's RAM (its device memory is
+                                    host memory, whatever size its heap reports) */
 } axvk_device_info;
 
 /* Lists every Vulkan device. *out is an array of *count entries, freed with axvk_free().

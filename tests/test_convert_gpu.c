@@ -172,7 +172,7 @@ static void test_impossible_context_is_refused_then_a_normal_load_works(void **s
     (void)state;
     axvk_device_info dev;
     model_test_expect(axvk_context_device_info(model_test_ctx, &dev));
-    uint64_t avail = dev.budget_bytes ? dev.budget_bytes : dev.device_local_bytes;
+    uint64_t avail = dev.plan_bytes;
     /* KV per token: 2 layers x K and V x 32 values x 2 bytes = 256 bytes; ask for twice the
      * device's memory in KV alone */
     uint64_t want = avail / 128;

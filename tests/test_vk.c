@@ -262,7 +262,7 @@ static void test_vk_allocation_beyond_heap_fails_with_message(void **state)
     struct vkmem_stats before, after;
     vkmem_get_stats(dev, &before);
     struct vksplit split;
-    uint64_t ask = dev->info.device_local_bytes + (64ull << 20);
+    uint64_t ask = dev->info.plan_bytes + (64ull << 20);
     assert_int_equal(vkmem_alloc_split(dev, ask, 4096, "blk.0.ffn_up.weight", &split, &err),
                      AXVK_ERR_OUT_OF_DEVICE_MEMORY);
     assert_non_null(strstr(err.msg, "blk.0.ffn_up.weight"));

@@ -37,6 +37,8 @@ static void print_text(const axvk_device_info *d, int selected)
            d->device_heap);
     if (d->memory_budget)
         printf(", budget %s", cli_fmt_bytes(b, d->budget_bytes));
+    if (d->plan_bytes > (d->memory_budget ? d->budget_bytes : d->device_local_bytes))
+        printf("; models may use %s (host memory)", cli_fmt_bytes(c, d->plan_bytes));
     printf("\n  limits       binding %s, allocation %s, push constants %u B, workgroup %u, shared %s\n",
            cli_fmt_bytes(a, d->max_storage_buffer_range),
            cli_fmt_bytes(b, d->max_memory_allocation_size), d->max_push_constants_size,
@@ -85,6 +87,7 @@ static cJSON *device_json(const axvk_device_info *d, int selected)
         cJSON_AddNumberToObject(mem, "budget_bytes", (double)d->budget_bytes);
     else
         cJSON_AddNullToObject(mem, "budget_bytes");
+    cJSON_AddNumberToObject(mem, "plan_bytes", (double)d->plan_bytes);
     cJSON *lim = cJSON_AddObjectToObject(o, "limits");
     cJSON_AddNumberToObject(lim, "max_storage_buffer_range", (double)d->max_storage_buffer_range);
     cJSON_AddNumberToObject(lim, "max_memory_allocation_size",

@@ -115,6 +115,7 @@ static void fill_info(axvk_device_info *o, const struct vkdev_info *d)
     version_string(o->api_version, sizeof o->api_version, d->api_version);
     o->device_local_bytes = d->device_local_bytes;
     o->budget_bytes = d->budget_bytes;
+    o->plan_bytes = d->plan_bytes;
     o->max_storage_buffer_range = d->max_storage_buffer_range;
     o->max_memory_allocation_size = d->max_alloc_size;
     o->subgroup_size_min = d->subgroup_min;

@@ -145,7 +145,7 @@ static axvk_status check_plan(const struct model *m, uint64_t weights, const str
                               struct err *err)
 {
     const struct vkdev_info *info = &m->dev->info;
-    uint64_t avail = info->budget_bytes ? info->budget_bytes : info->device_local_bytes;
+    uint64_t avail = info->plan_bytes;
     uint64_t kv = model_kv_bytes(&m->hp, o->kv_type, o->n_ctx, o->n_seq);
     uint64_t scratch = model_scratch_bytes(&m->hp, 512, o->n_seq);
     uint64_t need = weights + kv + scratch;

@@ -199,7 +199,7 @@ axvk_status model_plan_synthetic(const struct model_preset *p, int scheme,
     plan->scratch = model_scratch_bytes(&hp, n_batch ? n_batch : 512, n_seq);
     plan->need = plan->weights + plan->kv + plan->scratch;
     if (info)
-        plan->avail = info->budget_bytes ? info->budget_bytes : info->device_local_bytes;
+        plan->avail = info->plan_bytes;
     return AXVK_OK;
 }
 

@@ -58,6 +58,9 @@ struct vkdev_info {
     uint32_t device_heap;        /* memory heap device-local buffers come from */
     uint64_t device_local_bytes; /* its size */
     uint64_t budget_bytes;       /* what VK_EXT_memory_budget allows this process; 0 without it */
+    uint64_t plan_bytes;         /* what a memory plan may count on: the budget, else the heap;
+                                    on a CPU device (lavapipe) at least the host's RAM, since its
+                                    "device" memory is host memory whatever size the heap reports */
     uint64_t max_storage_buffer_range;
     uint64_t max_alloc_size;     /* maxMemoryAllocationSize */
     uint32_t min_storage_offset_align;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "base/alloc.h"
 #include "vk/internal.h"
@@ -141,6 +142,12 @@ static void query_queue(const struct vkinst *inst, VkPhysicalDevice phys, struct
     mem_free(q);
 }
 
+static uint64_t host_ram_bytes(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+}
+
 static void query_memory(const struct vkinst *inst, VkPhysicalDevice phys, struct vkdev_info *info)
 {
     VkPhysicalDeviceMemoryBudgetPropertiesEXT budget = {
@@ -166,6 +173,12 @@ static void query_memory(const struct vkinst *inst, VkPhysicalDevice phys, struc
     info->device_local_bytes = p->memoryHeaps[info->device_heap].size;
     if (info->features & VKFEAT_MEMORY_BUDGET)
         info->budget_bytes = budget.heapBudget[info->device_heap];
+    info->plan_bytes = info->budget_bytes ? info->budget_bytes : info->device_local_bytes;
+    /* Mesa 22's lavapipe reports a fixed 2 GiB heap yet allocates beyond it from malloc (Mesa 24+
+     * reports the host's RAM instead) */
+    uint64_t host = host_ram_bytes();
+    if (info->type == VK_PHYSICAL_DEVICE_TYPE_CPU && host > info->plan_bytes)
+        info->plan_bytes = host;
 }
 
 static void query_coopmat(const struct vkinst *inst, VkPhysicalDevice phys, struct vkdev_info *info)

@@ -167,6 +167,9 @@ static uint64_t available(const struct vkdev *dev, int kind, char *why, size_t w
     const struct vkmem *m = dev->mem;
     uint32_t heap = m->heap[kind];
     uint64_t size = m->props.memoryHeaps[heap].size, held = m->heap_held[heap];
+    /* a CPU device's heap is host memory, whatever size it reports (device.h: plan_bytes) */
+    if (dev->info.type == VK_PHYSICAL_DEVICE_TYPE_CPU && dev->info.plan_bytes > size)
+        size = dev->info.plan_bytes;
     uint64_t avail = size > held ? size - held : 0;
     char a[32], b[32], c[32];
     int n = snprintf(why, why_cap, "heap %u has %s, axvk holds %s", heap, vk_fmt_bytes(a, size),

@@ -261,8 +261,8 @@ static void test_llama_cpu_numerics_follow_reference_on_synthetic_models(void **
     }
     axvk_model *m = NULL;
     axvk_model_desc d = {.numerics = "llama-gpu"};
-    assert_int_equal(axvk_model_load(model_test_ctx, AXVK_TEST_TMP "/model_llama_cpu_f16.gguf", &d, &m),
-                     AXVK_ERR_INVALID_ARGUMENT);
+    const char *path = AXVK_TEST_TMP "/model_llama_cpu_f16.gguf";
+    assert_int_equal(axvk_model_load(model_test_ctx, path, &d, &m), AXVK_ERR_INVALID_ARGUMENT);
     assert_null(m);
     assert_non_null(strstr(axvk_errmsg(model_test_ctx), "llama-gpu"));
 }

@@ -7,7 +7,6 @@
  * type (act_round); otherwise nothing is recorded for it. */
 #include "model/session.h"
 
-#include "base/wtype.h"
 #include "kernels/act_round.h"
 #include "kernels/attention.h"
 #include "kernels/elementwise.h"
@@ -45,23 +44,25 @@ static axvk_status project(struct vkrec *rec, const struct vkbuf *y, const struc
     return matmul_record(rec, &a, -1, &err);
 }
 
-/* The input a product with mat reads: x itself, or x [n_tok, mat->k] rounded into s->rounded
- * for mat's type when the session rounds activations. *held is the weight type whose rounding
- * of this x s->rounded already holds (WTYPE_COUNT: none): q, k and v (and gate, up) share one
- * input, which is rounded again only for a type that rounds differently. */
-static const struct vkbuf *input(struct session *s, struct vkrec *rec, const struct dev_mat *mat,
-                                 const struct vkbuf *x, uint32_t n_tok, uint32_t *held)
+/* Whether products with weight types a and b get the same rounding of their input: blocks of
+ * 32 all mean q8_0 and of 256 all q8_K; f16 and bf16 (blocks of 1) differ. */
+static int rounds_alike(uint32_t a, uint32_t b)
 {
-    const uint32_t block = kern_act_round_block(mat->type);
-    if (!s->round_acts || block == 0)
+    const uint32_t block = kern_act_round_block(a);
+    return a == b || (block > 1 && block == kern_act_round_block(b));
+}
+
+/* The input a product with mat reads: x itself, or x [n_tok, mat->k] rounded into s->rounded
+ * for mat's type when the session rounds activations. prev: the product recorded just before
+ * on the same x (q before k before v, gate before up), NULL for the first; when it rounds alike,
+ * s->rounded already holds this rounding of x. */
+static const struct vkbuf *input(struct session *s, struct vkrec *rec, const struct dev_mat *mat,
+                                 const struct dev_mat *prev, const struct vkbuf *x, uint32_t n_tok)
+{
+    if (!s->round_acts || kern_act_round_block(mat->type) == 0)
         return x;
-    /* blocks of 32 and of 256 each mean one rounding (q8_0, q8_K); element-wise ones differ by type */
-    const int same = *held == mat->type ||
-                     (*held != WTYPE_COUNT && block > 1 && kern_act_round_block(*held) == block);
-    if (!same) {
+    if (!prev || !rounds_alike(prev->type, mat->type))
         kern_act_round(rec, &s->rounded, x, mat->type, n_tok, mat->k);
-        *held = mat->type;
-    }
     return &s->rounded;
 }
 
@@ -105,30 +106,31 @@ static void layers(struct session *s, struct vkrec *rec, int decode, uint32_t n_
     struct kern_kv_write kv = kv_layout(s, n_tok, row0, decode);
     for (uint32_t l = 0; l < hp->n_layers; l++) {
         const struct model_layer *L = &m->layers[l];
-        uint32_t held = WTYPE_COUNT;
+        const struct vkbuf *in;
         /* attention block */
         kern_rmsnorm(rec, &s->xb, &s->x, &L->attn_norm.buf, hp->dim, n_tok, hp->rms_eps);
-        project(rec, &s->q, &L->wq, input(s, rec, &L->wq, &s->xb, n_tok, &held), n_tok, &L->bq, NULL);
-        project(rec, &s->k, &L->wk, input(s, rec, &L->wk, &s->xb, n_tok, &held), n_tok, &L->bk, NULL);
-        project(rec, &s->v, &L->wv, input(s, rec, &L->wv, &s->xb, n_tok, &held), n_tok, &L->bv, NULL);
+        in = input(s, rec, &L->wq, NULL, &s->xb, n_tok);
+        project(rec, &s->q, &L->wq, in, n_tok, &L->bq, NULL);
+        in = input(s, rec, &L->wk, &L->wq, &s->xb, n_tok);
+        project(rec, &s->k, &L->wk, in, n_tok, &L->bk, NULL);
+        in = input(s, rec, &L->wv, &L->wk, &s->xb, n_tok);
+        project(rec, &s->v, &L->wv, in, n_tok, &L->bv, NULL);
         kern_rope(rec, &s->q, &s->q, &s->pos_in, &m->rope_tab, &m->rope, n_tok, hp->n_head,
                   hp->head_dim);
         kern_kv_write(rec, &s->k_cache[l], &s->v_cache[l], &s->k, &s->v, &s->pos_in, &m->rope_tab,
                       &m->rope, &kv);
         attention(s, rec, decode, l, n_tok, row0);
-        held = WTYPE_COUNT;
-        project(rec, &s->x, &L->wo, input(s, rec, &L->wo, &s->att, n_tok, &held), n_tok, NULL, &s->x);
+        in = input(s, rec, &L->wo, NULL, &s->att, n_tok);
+        project(rec, &s->x, &L->wo, in, n_tok, NULL, &s->x);
         /* feed-forward block */
         kern_rmsnorm(rec, &s->xb, &s->x, &L->ffn_norm.buf, hp->dim, n_tok, hp->rms_eps);
-        held = WTYPE_COUNT;
-        project(rec, &s->gate, &L->w_gate, input(s, rec, &L->w_gate, &s->xb, n_tok, &held), n_tok,
-                NULL, NULL);
-        project(rec, &s->up, &L->w_up, input(s, rec, &L->w_up, &s->xb, n_tok, &held), n_tok, NULL,
-                NULL);
+        in = input(s, rec, &L->w_gate, NULL, &s->xb, n_tok);
+        project(rec, &s->gate, &L->w_gate, in, n_tok, NULL, NULL);
+        in = input(s, rec, &L->w_up, &L->w_gate, &s->xb, n_tok);
+        project(rec, &s->up, &L->w_up, in, n_tok, NULL, NULL);
         kern_swiglu(rec, &s->gate, &s->gate, &s->up, hp->ffn_dim, n_tok, hp->ffn_dim, hp->ffn_dim);
-        held = WTYPE_COUNT;
-        project(rec, &s->x, &L->w_down, input(s, rec, &L->w_down, &s->gate, n_tok, &held), n_tok,
-                NULL, &s->x);
+        in = input(s, rec, &L->w_down, NULL, &s->gate, n_tok);
+        project(rec, &s->x, &L->w_down, in, n_tok, NULL, &s->x);
     }
 }
 
@@ -154,8 +156,7 @@ axvk_status forward_record_prefill(struct session *s, struct vkrec *rec, uint32_
     struct vkbuf normed = vkbuf_view(&s->xb, 0, row_bytes);
     kern_rmsnorm(rec, &normed, &last, &m->output_norm.buf, hp->dim, 1, hp->rms_eps);
     struct vkbuf one = vkbuf_view(&s->step_logits, 0, 4ull * hp->n_vocab);
-    uint32_t held = WTYPE_COUNT;
-    project(rec, &one, &m->output, input(s, rec, &m->output, &normed, 1, &held), 1, NULL, NULL);
+    project(rec, &one, &m->output, input(s, rec, &m->output, NULL, &normed, 1), 1, NULL, NULL);
     struct vkbuf dst = vkbuf_view(&s->logits, 4ull * hp->n_vocab * seq, 4ull * hp->n_vocab);
     vkrec_copy(rec, &dst, &one, 4ull * hp->n_vocab);
     kern_argmax(rec, &s->prefill_argmax, &one, &s->argmax_scratch, hp->n_vocab, 1);
@@ -170,8 +171,7 @@ axvk_status forward_record_decode(struct session *s, struct vkrec *rec, uint32_t
     embed(s, rec, n_cols);
     layers(s, rec, 1, n_cols, 0);
     kern_rmsnorm(rec, &s->xb, &s->x, &m->output_norm.buf, hp->dim, n_cols, hp->rms_eps);
-    uint32_t held = WTYPE_COUNT;
-    project(rec, &s->step_logits, &m->output, input(s, rec, &m->output, &s->xb, n_cols, &held),
+    project(rec, &s->step_logits, &m->output, input(s, rec, &m->output, NULL, &s->xb, n_cols),
             n_cols, NULL, NULL);
     /* keep the logits of the stepped sequences only; the others' rows hold unread results */
     uint64_t row = 4ull * hp->n_vocab;

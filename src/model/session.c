@@ -46,9 +46,11 @@ static axvk_status alloc_buffers(struct session *s, struct err *err)
         (st = alloc_host(s, &s->ids_in, rows * 4, "token ids", err)) ||
         (st = alloc_host(s, &s->pos_in, rows * 4, "positions", err)))
         return st;
+    /* a rounded copy of any product input: xb [rows, dim], att [rows, q_dim], gate [rows, ffn] */
     uint64_t widest = hp->dim > q_dim ? hp->dim : q_dim;
     widest = widest > hp->ffn_dim ? widest : hp->ffn_dim;
-    if (s->round_acts && (st = alloc(s, &s->rounded, rows * widest * 4, "rounded activations", err)))
+    if (s->round_acts &&
+        (st = alloc(s, &s->rounded, rows * widest * 4, "rounded activations", err)))
         return st;
     struct attn_decode_args probe = {.cache_type = s->m->kv_type, .n_seq = s->n_seq,
                                      .n_head = hp->n_head, .n_kv_head = hp->n_kv_head,
@@ -131,8 +133,8 @@ void session_destroy(struct session *s)
     for (int i = 0; i < SESSION_DECODE_CACHE; i++)
         vkrec_destroy(s->decode[i].rec);
     struct vkbuf *bufs[] = {&s->x, &s->xb, &s->q, &s->k, &s->v, &s->att, &s->gate, &s->up,
-                            &s->rounded, &s->logits, &s->step_logits, &s->attn_scratch, &s->ids_in, &s->pos_in,
-                            &s->sample_params, &s->sample_pen, &s->sample_out, &s->sample_scratch,
+                            &s->rounded, &s->logits, &s->step_logits, &s->attn_scratch,
+                            &s->ids_in, &s->pos_in, &s->sample_params, &s->sample_pen, &s->sample_out, &s->sample_scratch,
                             &s->argmax_scratch, &s->step_argmax, &s->prefill_argmax};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         vkmem_free(s->dev, bufs[i]);

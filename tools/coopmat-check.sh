@@ -103,7 +103,7 @@ cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -UAXVK_COOPMAT_SPV \
 grep -q 'cooperative-matrix shader variants: ON' "$dir/cmake.log" ||
   { echo "the sid shader tools do not compile the coopmat probe" >&2; exit 1; }
 cmake --build "$build" -j"$(nproc)" --target axvk test_kernels_matmul test_model test_model_synth \
-  > "$dir/build.log" || { tail -30 "$dir/build.log"; exit 1; }
+  > "$dir/build.log" 2>&1 || { tail -30 "$dir/build.log"; exit 1; }
 
 # 4. The device must list cooperative matrices.
 run "$build/tools/axvk" devices | tee "$dir/devices.txt" | grep -E 'llvmpipe|driver|subgroup|coopmat|^ {20,}[0-9]'

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <cmocka.h>
 
 #include "base/alloc.h"
@@ -17,9 +18,14 @@
 
 axvk_context *model_test_ctx;
 
-int model_test_open(void)
+int model_test_open(const char *also_disable)
 {
-    if (axvk_context_create(NULL, &model_test_ctx) != AXVK_OK) {
+    const char *env = getenv("AXVK_DISABLE");
+    char disable[256];
+    const char *sep = env && *env && also_disable ? "," : "";
+    snprintf(disable, sizeof disable, "%s%s%s", env ? env : "", sep, also_disable ? also_disable : "");
+    axvk_context_desc desc = {.disable = disable};
+    if (axvk_context_create(&desc, &model_test_ctx) != AXVK_OK) {
         fprintf(stderr, "skipped: %s\n", axvk_errmsg(NULL));
         return -1;
     }

@@ -3,7 +3,7 @@
  * comparison of a loaded model against the CPU reference forward pass step by step.
  *
  *   int main(void) {
- *       if (model_test_open()) return GPU_TEST_SKIP;
+ *       if (model_test_open(NULL)) return GPU_TEST_SKIP;
  *       return model_test_close(cmocka_run_group_tests(tests, NULL, NULL));
  *   }
  */
@@ -20,8 +20,10 @@ struct ref_model;
 /* The executable's context, set by model_test_open. */
 extern axvk_context *model_test_ctx;
 
-/* Creates model_test_ctx; nonzero (the reason on stderr) when there is no device. */
-int model_test_open(void);
+/* Creates model_test_ctx with the features $AXVK_DISABLE names turned off, and those of
+ * `also_disable` (a comma list as there, or NULL); nonzero (the reason on stderr) when there is
+ * no device. */
+int model_test_open(const char *also_disable);
 /* Destroys model_test_ctx; returns `failed`, plus one when the validation layer reported errors. */
 int model_test_close(int failed);
 

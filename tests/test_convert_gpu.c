@@ -194,7 +194,7 @@ static void test_impossible_context_is_refused_then_a_normal_load_works(void **s
 
 int main(void)
 {
-    if (model_test_open())
+    if (model_test_open(NULL))
         return GPU_TEST_SKIP;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_directory_runs_as_stored_and_quantized_on_load),

@@ -426,7 +426,13 @@ static void test_sampling_is_seeded_and_penalties_apply(void **state)
 
 int main(void)
 {
-    if (model_test_open())
+    /* These tests pin fp32 numerics: prefill through matmul equals feeding token by token through
+     * matvec to 1e-9, and the device takes the reference's token at every step. Cooperative
+     * matrices stage matmul inputs in f16, which these random-weight models amplify past that
+     * (a 40-token prefill ends 1e-4 from token-by-token for f16 weights), so they are off here;
+     * test_kernels_matmul holds them to the reference for every type, and test_model_synth runs
+     * whole models through them. */
+    if (model_test_open("coopmat"))
         return GPU_TEST_SKIP;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_greedy_ids_match_reference_and_llama_cpp_for_every_file),

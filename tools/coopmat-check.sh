@@ -8,7 +8,8 @@
 # loader), builds axvk with the sid shader tools (AXVK_COOPMAT_SPV ON) and runs on sid's
 # lavapipe, validation layer on: test_kernels_matmul (coopmat against the reference for every
 # weight type; none of its coopmat tests may skip), the same with coopmat disabled, test_model
-# and test_model_synth (whole models, prefill through coopmat).
+# (which pins fp32 numerics and so turns coopmat off itself) and test_model_synth (whole models,
+# prefill through coopmat, against the reference within the quantized bounds).
 #
 #   tools/coopmat-check.sh DIR [BUILD_DIR]     default BUILD_DIR: DIR/build
 #

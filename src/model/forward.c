@@ -25,10 +25,12 @@ static struct vkbuf none(void)
 
 /* y [n_tok, mat->rows] = x [n_tok, mat->k] . mat^T (+ bias) (+ res). Up to 8 tokens (a decode
  * step, or a short prompt) the product is weight-bandwidth bound: vectors read the weights once
- * for all columns; past that, tiled matrices reuse each weight tile across 64 tokens. */
-static axvk_status project(struct vkrec *rec, const struct vkbuf *y, const struct dev_mat *mat,
-                           const struct vkbuf *x, uint32_t n_tok, const struct dev_vec *bias,
-                           const struct vkbuf *res)
+ * for all columns; past that, tiled matrices reuse each weight tile across 64 tokens. Under
+ * llama.cpp's CPU numerics the fp32 tiled kernel stands in for cooperative matrices, whose f16
+ * inputs would add a rounding llama.cpp's CPU backend does not make. */
+static axvk_status project(const struct session *s, struct vkrec *rec, const struct vkbuf *y,
+                           const struct dev_mat *mat, const struct vkbuf *x, uint32_t n_tok,
+                           const struct dev_vec *bias, const struct vkbuf *res)
 {
     struct vkbuf b = bias && bias->n ? bias->buf : none();
     struct vkbuf r = res ? *res : none();
@@ -41,7 +43,7 @@ static axvk_status project(struct vkrec *rec, const struct vkbuf *y, const struc
     }
     struct matmul_args a = {.wtype = mat->type, .n_tok = n_tok, .rows = mat->rows, .k = mat->k,
                             .w = &mat->w, .x = *x, .y = *y, .bias = b, .res = r};
-    return matmul_record(rec, &a, -1, &err);
+    return matmul_record(rec, &a, s->round_acts ? (int)MATMUL_TILED : -1, &err);
 }
 
 /* Whether products with weight types a and b get the same rounding of their input: blocks of
@@ -110,27 +112,27 @@ static void layers(struct session *s, struct vkrec *rec, int decode, uint32_t n_
         /* attention block */
         kern_rmsnorm(rec, &s->xb, &s->x, &L->attn_norm.buf, hp->dim, n_tok, hp->rms_eps);
         in = input(s, rec, &L->wq, NULL, &s->xb, n_tok);
-        project(rec, &s->q, &L->wq, in, n_tok, &L->bq, NULL);
+        project(s, rec, &s->q, &L->wq, in, n_tok, &L->bq, NULL);
         in = input(s, rec, &L->wk, &L->wq, &s->xb, n_tok);
-        project(rec, &s->k, &L->wk, in, n_tok, &L->bk, NULL);
+        project(s, rec, &s->k, &L->wk, in, n_tok, &L->bk, NULL);
         in = input(s, rec, &L->wv, &L->wk, &s->xb, n_tok);
-        project(rec, &s->v, &L->wv, in, n_tok, &L->bv, NULL);
+        project(s, rec, &s->v, &L->wv, in, n_tok, &L->bv, NULL);
         kern_rope(rec, &s->q, &s->q, &s->pos_in, &m->rope_tab, &m->rope, n_tok, hp->n_head,
                   hp->head_dim);
         kern_kv_write(rec, &s->k_cache[l], &s->v_cache[l], &s->k, &s->v, &s->pos_in, &m->rope_tab,
                       &m->rope, &kv);
         attention(s, rec, decode, l, n_tok, row0);
         in = input(s, rec, &L->wo, NULL, &s->att, n_tok);
-        project(rec, &s->x, &L->wo, in, n_tok, NULL, &s->x);
+        project(s, rec, &s->x, &L->wo, in, n_tok, NULL, &s->x);
         /* feed-forward block */
         kern_rmsnorm(rec, &s->xb, &s->x, &L->ffn_norm.buf, hp->dim, n_tok, hp->rms_eps);
         in = input(s, rec, &L->w_gate, NULL, &s->xb, n_tok);
-        project(rec, &s->gate, &L->w_gate, in, n_tok, NULL, NULL);
+        project(s, rec, &s->gate, &L->w_gate, in, n_tok, NULL, NULL);
         in = input(s, rec, &L->w_up, &L->w_gate, &s->xb, n_tok);
-        project(rec, &s->up, &L->w_up, in, n_tok, NULL, NULL);
+        project(s, rec, &s->up, &L->w_up, in, n_tok, NULL, NULL);
         kern_swiglu(rec, &s->gate, &s->gate, &s->up, hp->ffn_dim, n_tok, hp->ffn_dim, hp->ffn_dim);
         in = input(s, rec, &L->w_down, NULL, &s->gate, n_tok);
-        project(rec, &s->x, &L->w_down, in, n_tok, NULL, &s->x);
+        project(s, rec, &s->x, &L->w_down, in, n_tok, NULL, &s->x);
     }
 }
 
@@ -156,7 +158,7 @@ axvk_status forward_record_prefill(struct session *s, struct vkrec *rec, uint32_
     struct vkbuf normed = vkbuf_view(&s->xb, 0, row_bytes);
     kern_rmsnorm(rec, &normed, &last, &m->output_norm.buf, hp->dim, 1, hp->rms_eps);
     struct vkbuf one = vkbuf_view(&s->step_logits, 0, 4ull * hp->n_vocab);
-    project(rec, &one, &m->output, input(s, rec, &m->output, NULL, &normed, 1), 1, NULL, NULL);
+    project(s, rec, &one, &m->output, input(s, rec, &m->output, NULL, &normed, 1), 1, NULL, NULL);
     struct vkbuf dst = vkbuf_view(&s->logits, 4ull * hp->n_vocab * seq, 4ull * hp->n_vocab);
     vkrec_copy(rec, &dst, &one, 4ull * hp->n_vocab);
     kern_argmax(rec, &s->prefill_argmax, &one, &s->argmax_scratch, hp->n_vocab, 1);
@@ -171,7 +173,7 @@ axvk_status forward_record_decode(struct session *s, struct vkrec *rec, uint32_t
     embed(s, rec, n_cols);
     layers(s, rec, 1, n_cols, 0);
     kern_rmsnorm(rec, &s->xb, &s->x, &m->output_norm.buf, hp->dim, n_cols, hp->rms_eps);
-    project(rec, &s->step_logits, &m->output, input(s, rec, &m->output, NULL, &s->xb, n_cols),
+    project(s, rec, &s->step_logits, &m->output, input(s, rec, &m->output, NULL, &s->xb, n_cols),
             n_cols, NULL, NULL);
     /* keep the logits of the stepped sequences only; the others' rows hold unread results */
     uint64_t row = 4ull * hp->n_vocab;

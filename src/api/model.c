@@ -66,10 +66,9 @@ axvk_status axvk_model_load(axvk_context *ctx, const char *path, const axvk_mode
     api_begin(ctx);
     *out = NULL;
     struct model_opts o;
-    uint32_t numerics;
     axvk_status s = opts_from_desc(ctx, desc, &o);
     if (!s)
-        s = numerics_from_desc(ctx, desc, &numerics);
+        s = numerics_from_desc(ctx, desc, &o.numerics);
     if (s)
         return s;
     axvk_model *model = mem_calloc(1, sizeof *model);
@@ -81,7 +80,6 @@ axvk_status axvk_model_load(axvk_context *ctx, const char *path, const axvk_mode
         mem_free(model);
         return s;
     }
-    model->m->numerics = numerics;
     *out = model;
     return AXVK_OK;
 }
@@ -96,7 +94,6 @@ axvk_status axvk_model_create_synthetic(axvk_context *ctx, const char *spec, uin
     struct model_opts o;
     const struct model_preset *preset;
     int scheme;
-    uint32_t numerics;
     axvk_status s;
     if (desc && (desc->quant || desc->vocab_only))
         return err_set(&ctx->err, AXVK_ERR_INVALID_ARGUMENT,
@@ -105,7 +102,7 @@ axvk_status axvk_model_create_synthetic(axvk_context *ctx, const char *spec, uin
     if (!ctx->dev)
         return err_set(&ctx->err, AXVK_ERR_INVALID_ARGUMENT,
                        "a synthetic model lives on a device: this context has none");
-    if ((s = opts_from_desc(ctx, desc, &o)) || (s = numerics_from_desc(ctx, desc, &numerics)) ||
+    if ((s = opts_from_desc(ctx, desc, &o)) || (s = numerics_from_desc(ctx, desc, &o.numerics)) ||
         (s = model_synthetic_spec(spec, &preset, &scheme, &ctx->err)))
         return s;
     o.quant_scheme = scheme;
@@ -118,7 +115,6 @@ axvk_status axvk_model_create_synthetic(axvk_context *ctx, const char *spec, uin
         mem_free(model);
         return s;
     }
-    model->m->numerics = numerics;
     *out = model;
     return AXVK_OK;
 }

@@ -45,6 +45,7 @@ struct model_opts {
     uint32_t kv_type;         /* WTYPE_F16 or WTYPE_Q8_0 */
     int quant_scheme;         /* enum quant_scheme to convert to while loading; -1: keep */
     const char *chat_template;/* overrides the model's; NULL: keep */
+    uint32_t numerics;        /* enum model_numerics, for the model and its memory plan */
     int vocab_only;
     model_progress_fn progress;
     void *progress_user;
@@ -60,8 +61,8 @@ enum model_numerics {
 
 struct model {
     struct vkdev *dev;        /* NULL when vocab_only */
-    uint32_t numerics;        /* enum model_numerics: model_load leaves fp32; set it before
-                                 creating sessions (each session keeps what it found) */
+    uint32_t numerics;        /* enum model_numerics, from model_opts (each session keeps
+                                 what it found at creation) */
     struct model_hparams hp;
     struct tokenizer *tok;
     char *chat_template;      /* source text; NULL: the model has none */
@@ -92,8 +93,10 @@ void model_destroy(struct model *m);
 /* Bytes of KV cache (K and V, every layer) for n_seq sequences of n_ctx tokens. */
 uint64_t model_kv_bytes(const struct model_hparams *hp, uint32_t kv_type, uint32_t n_ctx,
                         uint32_t n_seq);
-/* Bytes of activations and scratch a session needs for prefill chunks of n_batch tokens. */
-uint64_t model_scratch_bytes(const struct model_hparams *hp, uint32_t n_batch, uint32_t n_seq);
+/* Bytes of activations and scratch a session needs for prefill chunks of n_batch tokens, with
+ * the rounded copy of product inputs that enum model_numerics `numerics` may add. */
+uint64_t model_scratch_bytes(const struct model_hparams *hp, uint32_t n_batch, uint32_t n_seq,
+                             uint32_t numerics);
 
 /* Uploads every weight (weights.c). Shapes are checked against hp; types converted to the
  * scheme's choice when quant_scheme >= 0. */

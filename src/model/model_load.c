@@ -125,12 +125,17 @@ uint64_t model_kv_bytes(const struct model_hparams *hp, uint32_t kv_type, uint32
     return 2 * (uint64_t)hp->n_layers * kern_kv_bytes(kv_type, rows, hp->n_kv_head, hp->head_dim);
 }
 
-uint64_t model_scratch_bytes(const struct model_hparams *hp, uint32_t n_batch, uint32_t n_seq)
+uint64_t model_scratch_bytes(const struct model_hparams *hp, uint32_t n_batch, uint32_t n_seq,
+                             uint32_t numerics)
 {
     uint64_t rows = n_batch > n_seq ? n_batch : n_seq;
     uint64_t q_dim = (uint64_t)hp->n_head * hp->head_dim, kv_dim = (uint64_t)hp->n_kv_head * hp->head_dim;
     /* x, xb, q, k, v, attention out, gate, up (f32), logits and sampling for every sequence */
     uint64_t act = rows * (2 * hp->dim + 2 * q_dim + 2 * kv_dim + 2 * (uint64_t)hp->ffn_dim) * 4;
+    if (numerics == MODEL_NUMERICS_LLAMA_CPU) { /* session.c: the widest product input, rounded */
+        uint64_t widest = hp->dim > q_dim ? hp->dim : q_dim;
+        act += rows * (widest > hp->ffn_dim ? widest : hp->ffn_dim) * 4;
+    }
     return act + 4 * (uint64_t)n_seq * hp->n_vocab * 4 + (16u << 20);
 }
 
@@ -147,7 +152,7 @@ static axvk_status check_plan(const struct model *m, uint64_t weights, const str
     const struct vkdev_info *info = &m->dev->info;
     uint64_t avail = info->plan_bytes;
     uint64_t kv = model_kv_bytes(&m->hp, o->kv_type, o->n_ctx, o->n_seq);
-    uint64_t scratch = model_scratch_bytes(&m->hp, 512, o->n_seq);
+    uint64_t scratch = model_scratch_bytes(&m->hp, 512, o->n_seq, o->numerics);
     uint64_t need = weights + kv + scratch;
     if (need <= avail)
         return AXVK_OK;
@@ -253,6 +258,7 @@ axvk_status model_load(struct model **out, struct vkdev *dev, const char *path,
     if (!m)
         return err_set(err, AXVK_ERR_OUT_OF_HOST_MEMORY, "model");
     m->dev = o.vocab_only ? NULL : dev;
+    m->numerics = o.numerics;
     axvk_status s = dir ? AXVK_OK : gguf_open(&g, path, err);
     if (!s)
         s = read_metadata(m, path, dir, o.vocab_only, g, err);

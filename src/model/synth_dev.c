@@ -196,7 +196,7 @@ axvk_status model_plan_synthetic(const struct model_preset *p, int scheme,
     uint32_t n_ctx = opts->n_ctx ? opts->n_ctx : (p->n_ctx < 4096 ? p->n_ctx : 4096);
     uint32_t n_seq = opts->n_seq ? opts->n_seq : 1;
     plan->kv = model_kv_bytes(&hp, opts->kv_type, n_ctx, n_seq);
-    plan->scratch = model_scratch_bytes(&hp, n_batch ? n_batch : 512, n_seq);
+    plan->scratch = model_scratch_bytes(&hp, n_batch ? n_batch : 512, n_seq, opts->numerics);
     plan->need = plan->weights + plan->kv + plan->scratch;
     if (info)
         plan->avail = info->plan_bytes;
@@ -420,6 +420,7 @@ axvk_status model_create_synthetic(struct model **out, struct vkdev *dev,
     if (!m)
         return err_set(err, AXVK_ERR_OUT_OF_HOST_MEMORY, "model");
     m->dev = dev;
+    m->numerics = o.numerics;
     hparams_from_preset(&m->hp, p);
     snprintf(m->name, sizeof m->name, "%s", p->label ? p->label : p->name);
     m->plan_ctx = o.n_ctx;

@@ -249,6 +249,57 @@ static void test_run_chat_json_prompt_ids_match_template_then_tokenize(void **st
     cli_result_free(&tok);
 }
 
+/* run --synthetic: a preset made on the device, byte-level vocabulary (ids 3-258 are the bytes);
+ * the same greedy ids every time, with either numerics; bad combinations refused with a reason. */
+static void test_run_synthetic_is_repeatable_and_takes_numerics(void **state)
+{
+    (void)state;
+    static const char *const numerics[] = {"fp32", "llama-cpu"};
+    for (size_t i = 0; i < 2; i++) {
+        struct cli_result a, b;
+        const char *args[] = {"run", "--synthetic", "tiny:q4_0", "--numerics", numerics[i], "-c",
+                              "128", "-n", "6", "-q", "--json", "-p", "hello", NULL};
+        cli_run(&a, NULL, 0, args);
+        cli_run(&b, NULL, 0, args);
+        assert_int_equal(a.status, 0);
+        assert_int_equal(b.status, 0);
+        cJSON *ja = cJSON_Parse(a.out), *jb = cJSON_Parse(b.out);
+        assert_non_null(ja);
+        assert_non_null(jb);
+        cJSON *want_prompt = cJSON_CreateIntArray((const int[]){107, 104, 111, 111, 114}, 5);
+        char *prompt = cJSON_PrintUnformatted(cJSON_GetObjectItem(ja, "prompt_ids"));
+        cli_assert_ids(prompt, want_prompt);
+        const cJSON *ids = cJSON_GetObjectItem(ja, "ids");
+        assert_true(cJSON_IsArray(ids) && cJSON_GetArraySize(ids) >= 1 && cJSON_GetArraySize(ids) <= 6);
+        char *again = cJSON_PrintUnformatted(cJSON_GetObjectItem(jb, "ids"));
+        cli_assert_ids(again, ids);
+        assert_true(cJSON_IsObject(cJSON_GetObjectItem(ja, "timings")));
+        free(prompt);
+        free(again);
+        cJSON_Delete(want_prompt);
+        cJSON_Delete(ja);
+        cJSON_Delete(jb);
+        cli_result_free(&a);
+        cli_result_free(&b);
+    }
+    struct cli_result r;
+    cli_run(&r, NULL, 0, (const char *[]){"run", "--synthetic", "tiny", "--numerics", "fp16",
+                                          "-p", "hi", NULL});
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "fp16"));
+    assert_non_null(strstr(r.err, "llama-cpu"));
+    cli_result_free(&r);
+    cli_run(&r, NULL, 0, (const char *[]){"run", "--synthetic", "tiny", "-m", model, "-p", "hi",
+                                          NULL});
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "--synthetic"));
+    cli_result_free(&r);
+    cli_run(&r, NULL, 0, (const char *[]){"serve", "--synthetic", "tiny", NULL});
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "mkmodel"));
+    cli_result_free(&r);
+}
+
 static int setup(void **state)
 {
     snprintf(model, sizeof model, "%s/cli-gpu-%d.gguf", AXVK_TEST_TMP, (int)getpid());
@@ -294,6 +345,7 @@ int main(void)
         cmocka_unit_test(test_chat_refuses_oversized_message_joins_lines_and_ends_at_eof),
         cmocka_unit_test(test_chat_edits_lines_on_a_terminal),
         cmocka_unit_test(test_run_chat_json_prompt_ids_match_template_then_tokenize),
+        cmocka_unit_test(test_run_synthetic_is_repeatable_and_takes_numerics),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

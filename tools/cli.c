@@ -147,6 +147,12 @@ int cli_model_flag(struct cli_model_opts *o, int argc, char **argv, int *i)
     } else if (!strcmp(a, "--chat-template")) {
         VALUE();
         o->chat_template = v;
+    } else if (!strcmp(a, "--numerics")) {
+        VALUE();
+        o->numerics = v;
+    } else if (!strcmp(a, "--synthetic")) {
+        VALUE();
+        o->synthetic = v;
     } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
         o->quiet = 1;
     } else {
@@ -291,8 +297,9 @@ int cli_open(const struct cli_model_opts *o, axvk_context **ctx, axvk_model **mo
 {
     *ctx = NULL;
     *model = NULL;
-    if (!o->model) {
-        fprintf(stderr, "axvk: no model: give -m FILE.gguf or -m HF_DIRECTORY\n");
+    if (!o->model == !o->synthetic) {
+        fprintf(stderr, "axvk: %s\n", o->model ? "-m and --synthetic exclude each other"
+                : "no model: give -m FILE.gguf, -m HF_DIRECTORY or --synthetic PRESET[:TYPE]");
         return 2;
     }
     axvk_context_desc cd = {.device = o->device, .flags = o->vocab_only ? AXVK_CONTEXT_NO_GPU : 0};
@@ -311,7 +318,9 @@ int cli_open(const struct cli_model_opts *o, axvk_context **ctx, axvk_model **mo
                           .quant = o->quant, .chat_template = tmpl, .vocab_only = o->vocab_only,
                           .progress = show ? cli_progress : NULL, .progress_user = "loading",
                           .numerics = o->numerics};
-    axvk_status s = axvk_model_load(*ctx, o->model, &md, model);
+    /* synthetic weights are noise: the same seed as axvk bench's, so both run one model */
+    axvk_status s = o->synthetic ? axvk_model_create_synthetic(*ctx, o->synthetic, 1, &md, model)
+                                 : axvk_model_load(*ctx, o->model, &md, model);
     free(tmpl);
     if (s != AXVK_OK) {
         fprintf(stderr, "axvk: %s\n", axvk_errmsg(*ctx));

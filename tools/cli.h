@@ -12,12 +12,13 @@
 /* Flags every model-using command understands. Zero-initialise. */
 struct cli_model_opts {
     const char *model;         /* -m PATH */
+    const char *synthetic;     /* --synthetic PRESET[:TYPE]: random weights made on the device */
     uint32_t n_ctx;            /* -c N */
     uint32_t n_seq;            /* -np N */
     const char *device;        /* --device N|NAME */
     const char *quant;         /* --quant TYPE */
     const char *kv_type;       /* --kv-type f16|q8_0 */
-    const char *numerics;      /* axvk_model_desc.numerics (run's --numerics); NULL: fp32 */
+    const char *numerics;      /* --numerics fp32|llama-cpu; NULL: fp32 */
     const char *chat_template; /* --chat-template FILE (its text is loaded) */
     int vocab_only;            /* set by commands that need no weights */
     int quiet;                 /* no progress bar */

@@ -51,6 +51,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: axvk chat -m MODEL [options]\n"
             "  -m PATH            GGUF file or Hugging Face directory with a chat template\n"
+            "  --synthetic PRESET[:TYPE]  instead of -m: random weights (noise) as axvk run's\n"
             "  -c N               context size (default min(trained, 4096))\n"
             "  --system TEXT      system message\n"
             "  -n N               most tokens per answer (default 0: until the model stops)\n"
@@ -58,6 +59,7 @@ static void usage(FILE *f)
             "  --repeat-penalty R --presence-penalty P --frequency-penalty F --repeat-last-n N\n"
             "  --stop TEXT        stop string (repeatable)\n"
             "  --device N|NAME  --quant TYPE  --kv-type f16|q8_0  --chat-template FILE  -q\n"
+            "  --numerics fp32|llama-cpu   as for axvk run\n"
             "In the conversation: /reset forgets it, /exit (or Ctrl-D) leaves, Ctrl-C stops an\n"
             "answer; a line ending in \\ continues on the next. Answers go to stdout, timings to\n"
             "stderr; with input from a pipe each line is one message.\n");

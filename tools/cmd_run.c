@@ -31,6 +31,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: axvk run -m MODEL (-p TEXT | --prompt-ids 1,2,3) [options]\n"
             "  -m PATH            GGUF file or Hugging Face directory\n"
+            "  --synthetic PRESET[:TYPE]  instead of -m: random weights in a real model's shapes,\n"
+            "                     made on the device (ax4-light, qwen2.5-0.5b, ... tiny; q4_k_m)\n"
             "  -p TEXT            prompt (raw completion)\n"
             "  --chat             treat -p as one user message through the chat template\n"
             "  --system TEXT      system message (with --chat)\n"
@@ -149,8 +151,6 @@ static int run_option(void *opts, const char *a, const char *v)
             o->prompt_ids = v;
         else if (!strcmp(a, "--system"))
             o->system = v;
-        else if (!strcmp(a, "--numerics"))
-            o->model.numerics = v;
         else
             return 0;
         return 2;

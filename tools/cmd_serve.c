@@ -27,6 +27,7 @@ static const struct {
     {"AXVK_ARG_DEVICE", "--device", 0},
     {"AXVK_ARG_KV_TYPE", "--kv-type", 0},
     {"AXVK_ARG_QUANT", "--quant", 0},
+    {"AXVK_ARG_NUMERICS", "--numerics", 0},
     {"AXVK_ARG_CHAT_TEMPLATE", "--chat-template", 0},
     {"AXVK_ARG_HOST", "--host", 0},
     {"AXVK_ARG_PORT", "--port", 0},
@@ -61,8 +62,9 @@ static void usage(FILE *f)
             "                                                                  AXVK_ARG_MAX_QUEUE\n"
             "  --max-body BYTES      request body limit before 413 (8 MiB)     AXVK_ARG_MAX_BODY\n"
             "  --device N|NAME  --kv-type f16|q8_0  --quant TYPE  --chat-template FILE\n"
+            "  --numerics fp32|llama-cpu\n"
             "                        as for axvk run (AXVK_ARG_DEVICE, AXVK_ARG_KV_TYPE,\n"
-            "                        AXVK_ARG_QUANT, AXVK_ARG_CHAT_TEMPLATE)\n"
+            "                        AXVK_ARG_QUANT, AXVK_ARG_CHAT_TEMPLATE, AXVK_ARG_NUMERICS)\n"
             "  -q, --quiet           no line per request\n"
             "Endpoints: POST /v1/chat/completions /v1/completions /tokenize /detokenize\n"
             "           /apply-template; GET /v1/models /health /metrics\n");
@@ -202,8 +204,10 @@ int cmd_serve(int argc, char **argv)
         rc = 2;
         goto done;
     }
-    if (!a.model.model) {
-        fprintf(stderr, "axvk serve: no model: give -m FILE.gguf (or AXVK_ARG_MODEL)\n");
+    if (!a.model.model || a.model.synthetic) {
+        fprintf(stderr, "axvk serve: %s\n", a.model.synthetic
+                ? "--synthetic is for run and chat; serve a file made by axvk mkmodel"
+                : "no model: give -m FILE.gguf (or AXVK_ARG_MODEL)");
         rc = 2;
         goto done;
     }
@@ -217,6 +221,7 @@ int cmd_serve(int argc, char **argv)
     a.srv.device = a.model.device;
     a.srv.kv_type = a.model.kv_type;
     a.srv.quant = a.model.quant;
+    a.srv.numerics = a.model.numerics;
     a.srv.chat_template = tmpl;
     a.srv.api_keys = (const char *const *)a.keys;
     a.srv.n_api_keys = a.n_keys;

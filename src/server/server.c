@@ -109,7 +109,8 @@ int server_load(struct server *s, char *msg, size_t msg_size)
     s->n_ctx = o->n_ctx ? o->n_ctx : info.n_ctx_train && info.n_ctx_train < 4096 ? info.n_ctx_train : 4096;
     axvk_context_desc cd = {.device = o->device};
     axvk_model_desc md = {.n_ctx = s->n_ctx, .n_seq = s->n_seq, .kv_type = o->kv_type,
-                          .quant = o->quant, .chat_template = o->chat_template};
+                          .quant = o->quant, .chat_template = o->chat_template,
+                          .numerics = o->numerics};
     axvk_session_desc sd = {.n_ctx = s->n_ctx, .n_seq = s->n_seq};
     if (axvk_context_create(&cd, &s->ctx))
         return fail(msg, msg_size, "device", NULL);

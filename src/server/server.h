@@ -21,6 +21,7 @@ struct server_opts {
     const char *device;           /* as axvk_context_desc.device */
     const char *kv_type;          /* as axvk_model_desc.kv_type */
     const char *quant;            /* as axvk_model_desc.quant */
+    const char *numerics;         /* as axvk_model_desc.numerics */
     const char *chat_template;    /* template text overriding the model's; NULL: the model's */
     const char *alias;            /* model id reported to clients; NULL: the file name */
     const char *const *api_keys;  /* [n_api_keys]; none: no authentication */

@@ -37,6 +37,7 @@ static const struct {
     {"AXVK_ARG_ENDPOINT_METRICS", "--metrics", 1},
     {"AXVK_ARG_TIMEOUT", "--timeout", 0},
     {"AXVK_ARG_MAX_QUEUE", "--max-queue", 0},
+    {"AXVK_ARG_BATCH", "--batch-size", 0},
     {"AXVK_ARG_MAX_BODY", "--max-body", 0},
 };
 
@@ -60,6 +61,8 @@ static void usage(FILE *f)
             "                                                                  AXVK_ARG_ALIAS\n"
             "  --max-queue N         requests waiting for a slot before 503 (64)\n"
             "                                                                  AXVK_ARG_MAX_QUEUE\n"
+            "  -b, --batch-size N    prompt tokens fed between two decode steps of the other\n"
+            "                        slots (512)                               AXVK_ARG_BATCH\n"
             "  --max-body BYTES      request body limit before 413 (8 MiB)     AXVK_ARG_MAX_BODY\n"
             "  --device N|NAME  --kv-type f16|q8_0  --quant TYPE  --chat-template FILE\n"
             "  --numerics fp32|llama-cpu\n"
@@ -158,6 +161,8 @@ static int serve_option(void *opts, const char *f, const char *v)
         return cli_u32(f, v, &a->srv.timeout_s) ? -1 : 2;
     } else if (!strcmp(f, "--max-queue")) {
         return cli_u32(f, v, &a->srv.max_queue) ? -1 : 2;
+    } else if (!strcmp(f, "-b") || !strcmp(f, "--batch-size")) {
+        return cli_u32(f, v, &a->srv.n_batch) ? -1 : 2;
     } else if (!strcmp(f, "--max-body")) {
         return cli_u64(f, v, &a->srv.max_body) ? -1 : 2;
     } else {

@@ -15,7 +15,8 @@ struct slot {
     axvk_detok_stream *detok;  /* one per slot, reset between requests by a flush */
     axvk_stop_matcher *stops;  /* the request's stop strings */
     uint32_t n_generated;
-    int fresh;                 /* admitted, not yet prefilled */
+    int fresh;                 /* admitted, its prompt not all fed */
+    uint32_t n_fed;            /* prompt tokens fed so far */
 };
 
 struct sched {
@@ -23,6 +24,7 @@ struct sched {
     int32_t stop_ids[8];
     uint32_t n_stop_ids;
     struct slot slots[8];
+    uint32_t next_prefill;     /* the slot whose prompt is fed first at the next step */
     pthread_t thread;
     int started;
 
@@ -96,36 +98,60 @@ static void admit(struct sched *s)
         s->q_len--;
         s->slots[i].job = job;
         s->slots[i].fresh = 1;
+        s->slots[i].n_fed = 0;
         s->slots[i].n_generated = 0;
         s->n_active++;
     }
 }
 
-/* Clears the slot's sequence and feeds the prompt. */
-static void prefill(struct sched *s, uint32_t seq)
+/* Feeds the slot's next chunk of prompt; the first chunk clears the sequence first. The slot
+ * stops being fresh with its last prompt token. */
+static void prefill_chunk(struct sched *s, uint32_t seq)
 {
     struct slot *sl = &s->slots[seq];
     const struct srv_job_spec *spec = job_spec(sl->job);
-    sl->fresh = 0;
-    axvk_status st = axvk_stop_matcher_create((const char *const *)spec->stop, spec->n_stop,
-                                              &sl->stops);
-    if (st) {
+    axvk_status st = AXVK_OK;
+    if (sl->n_fed == 0 && (st = axvk_stop_matcher_create((const char *const *)spec->stop,
+                                                         spec->n_stop, &sl->stops))) {
         char msg[320];
         snprintf(msg, sizeof msg, "stop strings: %s", axvk_errmsg(NULL));
         slot_end(s, sl, SRV_FINISH_ERROR, st, msg, 0);
         return;
     }
+    uint32_t left = (uint32_t)(spec->n_prompt - sl->n_fed);
+    uint32_t n = left < s->o.n_batch ? left : s->o.n_batch;
     double t0 = now_s();
-    if ((st = axvk_session_clear(s->o.session, seq)) ||
-        (st = axvk_session_feed(s->o.session, seq, spec->prompt, spec->n_prompt))) {
+    if ((sl->n_fed == 0 && (st = axvk_session_clear(s->o.session, seq))) ||
+        (st = axvk_session_feed(s->o.session, seq, spec->prompt + sl->n_fed, n))) {
         slot_fail(s, sl, st, "prompt");
         axvk_session_clear(s->o.session, seq);
         return;
     }
+    sl->n_fed += n;
+    sl->fresh = sl->n_fed < spec->n_prompt;
     pthread_mutex_lock(&s->mu);
-    s->stats.prompt_tokens += spec->n_prompt;
+    s->stats.prompt_tokens += n;
     s->stats.prompt_seconds += now_s() - t0;
     pthread_mutex_unlock(&s->mu);
+}
+
+/* One chunk for the first fresh slot at or after next_prefill (slots take turns, so two long
+ * prompts advance together); a cancelled one leaves instead. */
+static void prefill_next(struct sched *s)
+{
+    for (uint32_t k = 0; k < s->o.n_seq; k++) {
+        uint32_t i = (s->next_prefill + k) % s->o.n_seq;
+        struct slot *sl = &s->slots[i];
+        if (!sl->job || !sl->fresh)
+            continue;
+        if (job_cancelled(sl->job)) {
+            slot_end(s, sl, SRV_FINISH_CANCELLED, AXVK_OK, NULL, 0);
+            continue;
+        }
+        prefill_chunk(s, i);
+        s->next_prefill = (i + 1) % s->o.n_seq;
+        return;
+    }
 }
 
 static int is_stop_id(const struct sched *s, int32_t id)
@@ -192,7 +218,7 @@ static void step(struct sched *s)
     axvk_sample_logprobs lps[8];
     for (uint32_t i = 0; i < s->o.n_seq; i++) {
         struct slot *sl = &s->slots[i];
-        if (!sl->job)
+        if (!sl->job || sl->fresh)
             continue;
         if (job_cancelled(sl->job)) {
             slot_end(s, sl, SRV_FINISH_CANCELLED, AXVK_OK, NULL, 0);
@@ -257,13 +283,7 @@ static void *sched_main(void *arg)
         }
         admit(s);
         pthread_mutex_unlock(&s->mu);
-        for (uint32_t i = 0; i < s->o.n_seq; i++)
-            if (s->slots[i].job && s->slots[i].fresh) {
-                if (job_cancelled(s->slots[i].job))
-                    slot_end(s, &s->slots[i], SRV_FINISH_CANCELLED, AXVK_OK, NULL, 0);
-                else
-                    prefill(s, i);
-            }
+        prefill_next(s);
         step(s);
         publish_kv(s);
     }
@@ -291,6 +311,8 @@ int sched_create(const struct sched_opts *o, struct sched **out, char *msg, size
         return -1;
     }
     s->o = *o;
+    if (!s->o.n_batch)
+        s->o.n_batch = 512;
     axvk_model_info info;
     if (axvk_model_get_info(o->model, &info) == AXVK_OK) {
         s->n_stop_ids = info.n_stop_ids < 8 ? info.n_stop_ids : 8;

@@ -1,7 +1,9 @@
 /* server/sched: continuous batching. One thread owns the axvk_session (n_seq KV slots): each
- * step it prefills the requests admitted since the last one, samples every active slot in one
- * call, then decodes them together; a finished or cancelled request leaves its slot at once and
- * the next queued request takes it. Requests wait in a bounded FIFO queue. Nothing of HTTP. */
+ * step it feeds one chunk of prompt (at most n_batch tokens) to a request still prefilling, then
+ * samples every slot whose prompt is in with one call and decodes them together, so a long
+ * prompt delays the others' tokens by one chunk per step, not by its whole prefill. A finished
+ * or cancelled request leaves its slot at once and the next queued request takes it. Requests
+ * wait in a bounded FIFO queue. Nothing of HTTP. */
 #ifndef AXVK_SERVER_SCHED_H
 #define AXVK_SERVER_SCHED_H
 
@@ -16,6 +18,7 @@ struct sched_opts {
     axvk_session *session;  /* used by the scheduler thread only, from sched_create on */
     uint32_t n_seq, n_ctx;
     uint32_t max_queue;     /* requests waiting for a slot; more are refused */
+    uint32_t n_batch;       /* prompt tokens fed per step; 0: 512 */
 };
 
 struct sched;

@@ -121,7 +121,8 @@ int server_load(struct server *s, char *msg, size_t msg_size)
     axvk_model_get_info(s->model, &s->info);
     set_model_id(s);
     struct sched_opts so = {.ctx = s->ctx, .model = s->model, .session = s->session,
-                            .n_seq = s->n_seq, .n_ctx = s->n_ctx, .max_queue = o->max_queue};
+                            .n_seq = s->n_seq, .n_ctx = s->n_ctx, .max_queue = o->max_queue,
+                            .n_batch = o->n_batch};
     if (sched_create(&so, &s->sched, msg, msg_size))
         return -1;
     s->created = (long long)time(NULL);

@@ -30,6 +30,7 @@ struct server_opts {
     uint32_t timeout_s;           /* idle connection timeout; 0: 600 */
     uint64_t max_body;            /* request body limit in bytes; 0: 8 MiB */
     uint32_t max_queue;           /* requests waiting for a slot; 0: 64 */
+    uint32_t n_batch;             /* prompt tokens fed between decode steps; 0: 512 */
     int quiet;                    /* no per-request log lines */
 };
 

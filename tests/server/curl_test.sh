@@ -34,7 +34,9 @@ expect_error() { # expect_error WHAT STATUS TYPE PARAM GOT: status, then {"error
 
 # ---- loading: /health answers 503 until the model is ready, then 200 -----------------------------
 echo "[$SECONDS s] loading"
-LISTEN_ONLY=1 start_server "$LOG" -np 8 -c 256 --metrics --api-key "other-key,$KEY" \
+# -b 5: prompts go in 5-token chunks between the other slots' decode steps, so the load test
+# below also checks that interleaved prefill gives the answers a request gets alone
+LISTEN_ONLY=1 start_server "$LOG" -np 8 -c 256 -b 5 --metrics --api-key "other-key,$KEY" \
   --alias axvk-tiny --max-body 65536 || exit 1
 code=$(http_code "$URL/health")
 if [ "$code" = 503 ]; then
@@ -189,6 +191,7 @@ for c in 1 2 3 4 5 6 7 8; do
   body="{\"messages\":[{\"role\":\"user\",\"content\":\"client $c asks question $c\"}],\"max_tokens\":4,\"temperature\":0"
   post /v1/chat/completions "$body}" >/dev/null
   json "$OUT" 'json.dumps([d["choices"][0]["message"]["content"], d["choices"][0]["finish_reason"]])' >"$WORK/alone_$c"
+  echo "$body}" >"$WORK/plain_$c"
   echo "$body,\"stream\":true}" >"$WORK/body_$c"
 done
 t0=$(date +%s.%N)
@@ -266,6 +269,9 @@ expect "models" 200 "$(http_code "$URL/v1/models")"
 expect "alias from the environment" from-env "$(json "$OUT" 'd["data"][0]["id"]')"
 expect "parallel from the environment" 1 "$(json "$OUT" 'd["data"][0]["meta"]["n_parallel"]')"
 expect "key from the environment" 401 "$(http_code -d "$CHAT" "$URL/v1/chat/completions")"
+post /v1/chat/completions "$(cat "$WORK/plain_1")" >/dev/null
+expect "whole prompts (-b 512) answer as 5-token chunks did" "$(cat "$WORK/alone_1")" \
+  "$(json "$OUT" 'json.dumps([d["choices"][0]["message"]["content"], d["choices"][0]["finish_reason"]])')"
 curl -sN --max-time 60 -H "Authorization: Bearer $KEY" -d "$LONG" "$URL/v1/chat/completions" >"$WORK/a.txt" &
 a=$!
 for _ in $(seq 1 300); do [ "$(grep -c '^data: ' "$WORK/a.txt")" -ge 2 ] && break; sleep 0.05; done

@@ -7,7 +7,7 @@ foreach(t test_cli test_cli_gpu)
   add_dependencies(${t} axvk)
 endforeach()
 
-# The issue's full-size check: `axvk run` on A.X 4.0 Light's shapes (7.3 B parameters, Q4_K_M,
+# The full-size check: `axvk run` on A.X 4.0 Light's shapes (7.3 B parameters, Q4_K_M,
 # 4.1 GiB made on the device) prints its tokens/s. About 40 s and 4.5 GB of RAM on lavapipe, so
 # only in the plain build; a machine whose memory cannot hold it skips it.
 if(NOT AXVK_SANITIZE AND NOT AXVK_FUZZ)

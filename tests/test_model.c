@@ -37,6 +37,32 @@ static axvk_model *load(const char *path, uint32_t n_seq)
 
 static const axvk_sampling greedy = {0};
 
+/* A model file loaded on the device and, from the same file, into the reference forward pass,
+ * both with `numerics` (NULL: fp32). */
+struct paired {
+    struct gguf *g;
+    struct ref_model_gguf rm;
+    axvk_model *model;
+};
+
+static void paired_open(struct paired *p, const char *path, const char *numerics)
+{
+    struct err err = {0};
+    assert_int_equal(gguf_open(&p->g, path, &err), AXVK_OK);
+    if (ref_model_from_gguf(&p->rm, p->g, &err))
+        fail_msg("%s", err.msg);
+    p->rm.m.llama_cpu_rounding = numerics && !strcmp(numerics, "llama-cpu");
+    p->model = load_numerics(path, 1, numerics);
+}
+
+static void paired_close(struct paired *p)
+{
+    axvk_model_destroy(p->model);
+    ref_model_free(&p->rm);
+    gguf_close(p->g);
+}
+
+
 /* ---- llama.cpp's greedy continuations ------------------------------------------------------- */
 
 /* The mini models' random weights give attention scores of 100-170 with top-two gaps under 1, so
@@ -128,20 +154,14 @@ static void greedy_all(const char *numerics, struct greedy_tally *all)
     for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
         char path[512];
         snprintf(path, sizeof path, GGUF_DIR "%s", files[f]);
-        struct gguf *g;
-        struct err err = {0};
-        struct ref_model_gguf rm;
-        assert_int_equal(gguf_open(&g, path, &err), AXVK_OK);
-        if (ref_model_from_gguf(&rm, g, &err))
-            fail_msg("%s", err.msg);
-        rm.m.llama_cpu_rounding = numerics != NULL && !strcmp(numerics, "llama-cpu");
-        axvk_model *model = load_numerics(path, 1, numerics);
+        struct paired p;
+        paired_open(&p, path, numerics);
         axvk_session *s;
-        model_test_expect(axvk_session_create(model, NULL, &s));
+        model_test_expect(axvk_session_create(p.model, NULL, &s));
         struct greedy_tally t = {0};
         cJSON_ArrayForEach(c, cases)
             if (!strcmp(cJSON_GetObjectItem(c, "model")->valuestring, files[f]))
-                greedy_case(s, &rm, c, !rm.m.llama_cpu_rounding, &t);
+                greedy_case(s, &p.rm, c, !p.rm.m.llama_cpu_rounding, &t);
         print_message("%-17s %d of %d greedy ids agree with llama.cpp, %d of %d cases strictly\n",
                       files[f], t.agree, t.steps, t.strict, t.cases);
         if (t.agree < MIN_AGREE_FILE * t.steps)
@@ -152,9 +172,7 @@ static void greedy_all(const char *numerics, struct greedy_tally *all)
         all->strict += t.strict;
         all->off_reference += t.off_reference;
         axvk_session_destroy(s);
-        axvk_model_destroy(model);
-        ref_model_free(&rm);
-        gguf_close(g);
+        paired_close(&p);
     }
     cJSON_Delete(root);
     print_message("all: %d of %d greedy ids agree with llama.cpp, %d of %d cases strictly; "
@@ -171,7 +189,7 @@ static void test_greedy_ids_match_reference_and_llama_cpp_for_every_file(void **
     assert_true(all.agree >= MIN_AGREE_ALL * all.steps);
 }
 
-/* The issue's check on the GPU: llama.cpp's greedy ids up to the first step whose margin is under
+/* The strict check on the GPU: llama.cpp's greedy ids up to the first step whose margin is under
  * 0.15, with its rounding of activations emulated (and the reference doing the same, id for id). */
 static void test_greedy_ids_match_llama_cpp_strictly_with_llama_cpu_numerics(void **state)
 {
@@ -199,33 +217,32 @@ static void synth(const char *type, const char *path)
         fail_msg("mkmodel %s: %s", type, axvk_errmsg(NULL));
 }
 
+/* A synthetic model of `type` (written as `tag`) on the device against the reference forward
+ * pass with the same numerics: NMSE within the type's bound after the prefill of an 11-token
+ * prompt (drawn with `seed`) and at each of `steps` greedy steps, and the reference's tokens. */
+static void synthetic_against_reference(const char *type, const char *tag, const char *numerics,
+                                        int steps, unsigned seed)
+{
+    enum { N_PROMPT = 11, VOCAB = 512 };
+    int32_t prompt[N_PROMPT];
+    srand(seed);
+    for (int i = 0; i < N_PROMPT; i++)
+        prompt[i] = 3 + rand() % (VOCAB - 3);
+    char path[512];
+    snprintf(path, sizeof path, AXVK_TEST_TMP "/model_%s.gguf", tag);
+    synth(type, path);
+    struct paired p;
+    paired_open(&p, path, numerics);
+    double bound = type[0] == 'q' ? 5e-4 : 1e-5;
+    model_test_against_reference(p.model, &p.rm.m, prompt, N_PROMPT, steps, bound, 1, tag);
+    paired_close(&p);
+}
+
 static void test_logits_and_greedy_match_reference_for_every_type(void **state)
 {
     (void)state;
-    enum { N_PROMPT = 11, STEPS = 32, VOCAB = 512 };
-    int32_t prompt[N_PROMPT];
-    srand(5);
-    for (int i = 0; i < N_PROMPT; i++)
-        prompt[i] = 3 + rand() % (VOCAB - 3);
-    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
-        char path[512];
-        snprintf(path, sizeof path, AXVK_TEST_TMP "/model_%s.gguf", types[t]);
-        synth(types[t], path);
-        int quantized = types[t][0] == 'q';
-        double bound = quantized ? 5e-4 : 1e-5;
-
-        struct gguf *g;
-        struct err err = {0};
-        struct ref_model_gguf rm;
-        assert_int_equal(gguf_open(&g, path, &err), AXVK_OK);
-        if (ref_model_from_gguf(&rm, g, &err))
-            fail_msg("%s", err.msg);
-        axvk_model *model = load(path, 1);
-        model_test_against_reference(model, &rm.m, prompt, N_PROMPT, STEPS, bound, 1, types[t]);
-        axvk_model_destroy(model);
-        ref_model_free(&rm);
-        gguf_close(g);
-    }
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++)
+        synthetic_against_reference(types[t], types[t], NULL, 32, 5);
 }
 
 /* The llama-cpu rounding on the device against the reference's, on synthetic models whose
@@ -236,28 +253,10 @@ static void test_llama_cpu_numerics_follow_reference_on_synthetic_models(void **
 {
     (void)state;
     static const char *const rounded[] = {"f16", "bf16", "q8_0", "q4_1", "q4_k_m"};
-    enum { N_PROMPT = 11, STEPS = 16, VOCAB = 512 };
-    int32_t prompt[N_PROMPT];
-    srand(6);
-    for (int i = 0; i < N_PROMPT; i++)
-        prompt[i] = 3 + rand() % (VOCAB - 3);
     for (size_t t = 0; t < sizeof rounded / sizeof rounded[0]; t++) {
-        char path[512];
-        snprintf(path, sizeof path, AXVK_TEST_TMP "/model_llama_cpu_%s.gguf", rounded[t]);
-        synth(rounded[t], path);
-        struct gguf *g;
-        struct err err = {0};
-        struct ref_model_gguf rm;
-        assert_int_equal(gguf_open(&g, path, &err), AXVK_OK);
-        if (ref_model_from_gguf(&rm, g, &err))
-            fail_msg("%s", err.msg);
-        rm.m.llama_cpu_rounding = true;
-        axvk_model *model = load_numerics(path, 1, "llama-cpu");
-        model_test_against_reference(model, &rm.m, prompt, N_PROMPT, STEPS,
-                                     rounded[t][0] == 'q' ? 5e-4 : 1e-5, 1, rounded[t]);
-        axvk_model_destroy(model);
-        ref_model_free(&rm);
-        gguf_close(g);
+        char tag[64];
+        snprintf(tag, sizeof tag, "llama_cpu_%s", rounded[t]);
+        synthetic_against_reference(rounded[t], tag, "llama-cpu", 16, 6);
     }
     axvk_model *m = NULL;
     axvk_model_desc d = {.numerics = "llama-gpu"};

@@ -278,7 +278,7 @@ static void test_greedy_ids_agree_with_llama_cpp_for_every_type(void **state)
     assert_true((double)all.agree >= MIN_AGREE_ALL * (double)all.steps);
 }
 
-/* The issue's check: the same greedy ids as llama.cpp up to the first step whose margin is under
+/* The strict check: the same greedy ids as llama.cpp up to the first step whose margin is under
  * MIN_MARGIN, here with llama.cpp's rounding of activations. */
 static void test_greedy_ids_match_llama_cpp_strictly_with_its_cpu_rounding(void **state)
 {

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "kernels/matmul.h"
+
 #define BENCH_OP(name, fn, summary) axvk_status fn(struct bench_ctx *ctx, struct err *err);
 #include "kernels/bench_ops.def"
 #undef BENCH_OP
@@ -70,6 +72,17 @@ axvk_status bench_run(struct bench_ctx *ctx, const char *only, struct err *err)
                 "%-10s %-20s %-6s %12s %9s %9s %7s\n", ctx->dev->info.name, ctx->copy_gbps,
                 ctx->quick ? ", quick run" : "", "kernel", "shape", "type", "time us", "GB/s",
                 "GFLOP/s", "% copy");
+    /* which prefill product the matmul rows time: the f16-input cooperative-matrix kernel needs
+     * the device and a build whose glslang knows GL_KHR_cooperative_matrix */
+    struct matmul_coopmat_cfg cm;
+    if (matmul_choose(&ctx->dev->info) == MATMUL_COOPMAT &&
+        matmul_coopmat_config(&ctx->dev->info, &cm))
+        bench_note(ctx, "matmul: cooperative matrices %ux%ux%u, subgroup %u", cm.m, cm.n, cm.k,
+                   cm.subgroup);
+    else
+        bench_note(ctx, "matmul: shared-memory tiles, fp32 (cooperative matrices: %s)",
+                   !matmul_have_coopmat_spirv() ? "not in this build"
+                   : (ctx->dev->info.features & VKFEAT_COOPMAT) ? "no usable shape" : "device has none");
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
         if (only && only[0] && !strstr(table[i].name, only))
             continue;

@@ -2,6 +2,9 @@
 // matvec: y[c][r] = sum_k W[r][k] x[c][k] (+ bias[r]) (+ residual[c][r]), fp32 accumulation — the
 // decode step's weight-bound product. One variant per weight type (matvec_<type>, -DDQ_TYPE_<T>);
 // one dispatch covers one weight part (a row range bound on its own, see src/kernels/matvec.h).
+// With -DMATVEC_GLU (matvec_glu_<type>) it is the feed-forward's gate and up products with SwiGLU:
+// y[c][r] = silu(G[r] . x[c]) * (U[r] . x[c]), both matrices' parts of the same rows bound at
+// once (0 and 5), so x is read once for both and neither product goes through memory.
 //
 // Thread mapping: a workgroup owns WG_ROWS consecutive rows. Each subgroup takes ROWS_PER_SG of
 // them at a time and its lanes stride along those rows by units (32 weights of one block, or 8
@@ -31,8 +34,21 @@ layout(std430, binding = 2) writeonly buffer Y { float y[]; };         // [NCOLS
 layout(std430, binding = 3) readonly buffer Bias { float bias[]; };    // [y_stride]
 layout(std430, binding = 4) readonly buffer Residual { float res[]; }; // [NCOLS, y_stride]
 
+#ifdef MATVEC_GLU
+// the up matrix's part: same type, rows and part boundaries as the gate's at binding 0
+layout(std430, binding = 5) readonly buffer UpWords { uint u32[]; };
+layout(std430, binding = 5) readonly buffer UpVec4 { uvec4 u128[]; };
+// which matrix dequant.glsl reads: set to a constant before each dq_unit call, so after inlining
+// the compiler folds the choice away
+uint dq_sel = 0u;
+#define DQ_WORD(i) (dq_sel == 0u ? w32[i] : u32[i])
+#define DQ_WORD4(i) (dq_sel == 0u ? w128[i] : u128[i])
+#define N_MATS 2u
+#else
 #define DQ_WORD(i) w32[i]
 #define DQ_WORD4(i) w128[i]
+#define N_MATS 1u
+#endif
 #include "dequant.glsl"
 
 void main()
@@ -51,22 +67,28 @@ void main()
         uint row_off[ROWS_PER_SG];
         for (uint r = 0u; r < ROWS_PER_SG; r++)
             row_off[r] = min(first + rs + r, pc.rows - 1u) * row_bytes;
-        float acc[ROWS_PER_SG * NCOLS];
-        for (uint i = 0u; i < ROWS_PER_SG * NCOLS; i++)
+        // sums [matrix][row][column]; matrix 1 (up) only in the GLU variant
+        float acc[N_MATS * ROWS_PER_SG * NCOLS];
+        for (uint i = 0u; i < N_MATS * ROWS_PER_SG * NCOLS; i++)
             acc[i] = 0.0;
 
         for (uint u = gl_SubgroupInvocationID; u < units; u += gl_SubgroupSize) {
             // all rows' weights first: their loads are independent and overlap
-            float v[ROWS_PER_SG][DQ_UNIT];
-            for (uint r = 0u; r < ROWS_PER_SG; r++)
-                dq_unit(row_off[r], u, v[r]);
+            float v[N_MATS * ROWS_PER_SG][DQ_UNIT];
+            for (uint m = 0u; m < N_MATS; m++) {
+#ifdef MATVEC_GLU
+                dq_sel = m;
+#endif
+                for (uint r = 0u; r < ROWS_PER_SG; r++)
+                    dq_unit(row_off[r], u, v[m * ROWS_PER_SG + r]);
+            }
             for (uint run = 0u; run < DQ_UNIT / DQ_RUN; run++) {
                 uint e4 = dq_elem(u, run * DQ_RUN) >> 2;
                 for (uint c = 0u; c < NCOLS; c++) {
                     for (uint q = 0u; q < DQ_RUN / 4u; q++) {
                         vec4 xv = x4[c * k4 + e4 + q];
                         uint i = run * DQ_RUN + 4u * q;
-                        for (uint r = 0u; r < ROWS_PER_SG; r++)
+                        for (uint r = 0u; r < N_MATS * ROWS_PER_SG; r++)
                             acc[r * NCOLS + c] +=
                                 dot(xv, vec4(v[r][i], v[r][i + 1u], v[r][i + 2u], v[r][i + 3u]));
                     }
@@ -78,12 +100,21 @@ void main()
             uint row = first + rs + r;
             for (uint c = 0u; c < NCOLS; c++) {
                 float s = subgroupAdd(acc[r * NCOLS + c]);
+#ifdef MATVEC_GLU
+                float up = subgroupAdd(acc[(ROWS_PER_SG + r) * NCOLS + c]);
+#endif
                 if (subgroupElect() && row < pc.rows && rs + r < WG_ROWS) {
                     uint at = pc.row_base + row;
+#ifdef MATVEC_GLU
+                    // silu(g) * u as shaders/swiglu.comp computes it (for g << 0 the quotient
+                    // is -0, the right limit)
+                    s = s / (1.0 + exp(-s)) * up;
+#else
                     if ((pc.flags & MATVEC_BIAS) != 0u)
                         s += bias[at];
                     if ((pc.flags & MATVEC_RESIDUAL) != 0u)
                         s += res[c * pc.y_stride + at];
+#endif
                     y[c * pc.y_stride + at] = s;
                 }
             }

@@ -32,7 +32,9 @@ typedef uint32_t uint;
 #define MATVEC_SPEC_NCOLS 4
 
 /* matvec.comp: y[c][row_base + r] = sum_k W[r][k] x[c][k] (+ bias[row_base + r])
- * (+ residual[c][row_base + r]) for the `rows` rows of one weight part; c < NCOLS. */
+ * (+ residual[c][row_base + r]) for the `rows` rows of one weight part; c < NCOLS.
+ * Its GLU variant (MATVEC_GLU) writes silu(G[r] . x[c]) * (U[r] . x[c]) instead, G's part at
+ * binding 0 and U's at binding 5; flags must be 0 (no bias, no residual). */
 #ifdef MATVEC_WANT_MATVEC
 MATVEC_PUSH(push_matvec)
 {

@@ -1,5 +1,5 @@
 /* bench_matvec: the matvec entry of the op benchmark table — the decode product at A.X 4.0 Light
- * shapes for every weight type. Weights are filled on the GPU with one repeated word (f16 pairs
+ * shapes for every weight type, and the fused gate/up/SwiGLU product at its FFN shape. Weights are filled on the GPU with one repeated word (f16 pairs
  * of 1.0: valid scales and quants for every type), so nothing is uploaded. Owns only the buffers
  * of one row. */
 #include <string.h>
@@ -28,7 +28,9 @@ static const uint32_t types[] = {WTYPE_Q4_K, WTYPE_Q8_0, WTYPE_F16,  WTYPE_BF16,
  * read from memory, not from a cache that a single small matrix would fit in. */
 struct run {
     struct vksplit w[MAX_COPIES];
+    struct vksplit up[MAX_COPIES]; /* the fused product's second matrix, else unused */
     uint32_t n_copies;
+    int glu;
     struct matvec_args args;
 };
 
@@ -36,13 +38,17 @@ static axvk_status record_call(struct vkrec *rec, uint32_t i, void *user, struct
 {
     struct run *r = user;
     r->args.w = &r->w[i % r->n_copies];
+    r->args.w_up = r->glu ? &r->up[i % r->n_copies] : NULL;
     return matvec_record(rec, &r->args, NULL, err);
 }
 
 static void free_run(struct vkdev *dev, struct run *r)
 {
-    for (uint32_t c = 0; c < r->n_copies; c++)
+    for (uint32_t c = 0; c < r->n_copies; c++) {
         vkmem_free_split(dev, &r->w[c]);
+        if (r->glu)
+            vkmem_free_split(dev, &r->up[c]);
+    }
     vkmem_free(dev, &r->args.x);
     vkmem_free(dev, &r->args.y);
     r->n_copies = 0;
@@ -50,20 +56,26 @@ static void free_run(struct vkdev *dev, struct run *r)
 
 /* Allocates and fills the buffers; AXVK_ERR_OUT_OF_DEVICE_MEMORY when even one copy does not fit. */
 static axvk_status setup_run(struct bench_ctx *ctx, struct run *r, uint32_t type, uint32_t rows,
-                             uint32_t k, uint32_t n_cols, struct err *err)
+                             uint32_t k, uint32_t n_cols, int glu, struct err *err)
 {
     struct vkdev *dev = ctx->dev;
     memset(r, 0, sizeof *r);
+    r->glu = glu;
     uint64_t row_bytes = wtype_row_bytes(type, k), w_bytes = row_bytes * rows;
     /* enough copies to pass the largest last-level caches (256 MiB); CPUs: past their L3 */
     uint64_t rotate = dev->info.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? (64ull << 20) : (512ull << 20);
-    uint32_t want = (uint32_t)(rotate / w_bytes);
+    uint32_t want = (uint32_t)(rotate / (glu ? 2 * w_bytes : w_bytes));
     want = want < 1 ? 1 : want > MAX_COPIES ? MAX_COPIES : want;
     axvk_status st = AXVK_OK;
     for (r->n_copies = 0; r->n_copies < want; r->n_copies++) {
         if ((st = vkmem_alloc_split(dev, w_bytes, row_bytes, "bench weights", &r->w[r->n_copies],
                                     err)))
             break;
+        if (glu && (st = vkmem_alloc_split(dev, w_bytes, row_bytes, "bench up weights",
+                                           &r->up[r->n_copies], err))) {
+            vkmem_free_split(dev, &r->w[r->n_copies]);
+            break;
+        }
     }
     if (st && (r->n_copies == 0 || st != AXVK_ERR_OUT_OF_DEVICE_MEMORY))
         goto fail;
@@ -75,12 +87,14 @@ static axvk_status setup_run(struct bench_ctx *ctx, struct run *r, uint32_t type
     if ((st = vkrec_create(dev, NULL, &rec, err)))
         goto fail;
     vkrec_begin(rec);
-    for (uint32_t c = 0; c < r->n_copies; c++)
-        for (uint32_t p = 0; p < r->w[c].n; p++) {
+    for (uint32_t c = 0; c < r->n_copies * (glu ? 2 : 1); c++) {
+        const struct vksplit *w = c < r->n_copies ? &r->w[c] : &r->up[c - r->n_copies];
+        for (uint32_t p = 0; p < w->n; p++) {
             /* parts are allocations, padded: whole words may be filled */
-            struct vkbuf part = vkbuf_view(&r->w[c].parts[p], 0, (r->w[c].parts[p].size + 3) / 4 * 4);
+            struct vkbuf part = vkbuf_view(&w->parts[p], 0, (w->parts[p].size + 3) / 4 * 4);
             vkrec_fill(rec, &part, FILL_WORD);
         }
+    }
     vkrec_fill(rec, &r->args.x, 0x3f800000u);
     st = vkrec_run(rec);
     if (st)
@@ -94,18 +108,19 @@ fail:
     return st;
 }
 
+/* glu: the fused gate/up/SwiGLU product of two rows x k matrices (row "matvec_glu"). */
 static axvk_status bench_one(struct bench_ctx *ctx, uint32_t type, uint32_t rows, uint32_t k,
-                             uint32_t n_cols, uint32_t iters, struct err *err)
+                             uint32_t n_cols, int glu, uint32_t iters, struct err *err)
 {
-    struct bench_row row = {.kernel = "matvec", .type = wtype_get(type)->name};
+    struct bench_row row = {.kernel = glu ? "matvec_glu" : "matvec", .type = wtype_get(type)->name};
     snprintf(row.shape, sizeof row.shape, "%ux%u n=%u", rows, k, n_cols);
     if (!bench_wanted(ctx, row.kernel, row.shape, row.type))
         return AXVK_OK;
     struct run r;
     struct err e = {0};
-    axvk_status st = setup_run(ctx, &r, type, rows, k, n_cols, &e);
+    axvk_status st = setup_run(ctx, &r, type, rows, k, n_cols, glu, &e);
     if (st == AXVK_ERR_OUT_OF_DEVICE_MEMORY || st == AXVK_ERR_UNSUPPORTED) {
-        bench_note(ctx, "skipped matvec %s %s: %s", row.type, row.shape, e.msg);
+        bench_note(ctx, "skipped %s %s %s: %s", row.kernel, row.type, row.shape, e.msg);
         return AXVK_OK;
     }
     if (st) {
@@ -114,8 +129,9 @@ static axvk_status bench_one(struct bench_ctx *ctx, uint32_t type, uint32_t rows
     }
     st = bench_time(ctx, record_call, &r, iters, r.w[0].n, &row.us, &row.gpu_timer, err);
     if (!st) {
+        r.args.w_up = glu ? &r.up[0] : NULL;
         row.bytes = matvec_bytes(&r.args);
-        row.flops = matvec_flops(n_cols, rows, k);
+        row.flops = matvec_flops(n_cols, rows, k) * (glu ? 2 : 1);
         bench_emit(ctx, &row);
     }
     free_run(ctx->dev, &r);
@@ -123,7 +139,8 @@ static axvk_status bench_one(struct bench_ctx *ctx, uint32_t type, uint32_t rows
 }
 
 /* bench_fn of the table: n=1 (one sequence decoding) at every shape for the main types and the
- * attention shape for the rest (every shape too unless quick), plus n=8 (batched decode). */
+ * attention shape for the rest (every shape too unless quick), plus n=8 (batched decode), then
+ * the fused gate/up product at the FFN shape (compare with twice the plain gate row). */
 axvk_status bench_matvec(struct bench_ctx *ctx, struct err *err)
 {
     int cpu = ctx->dev->info.type == VK_PHYSICAL_DEVICE_TYPE_CPU;
@@ -131,16 +148,22 @@ axvk_status bench_matvec(struct bench_ctx *ctx, struct err *err)
     for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
         uint32_t n_shapes = t < N_MAIN_TYPES || !ctx->quick ? 4 : 1;
         for (uint32_t s = 0; s < n_shapes; s++) {
-            axvk_status st = bench_one(ctx, types[t], shapes[s].rows, shapes[s].k, 1, iters, err);
+            axvk_status st = bench_one(ctx, types[t], shapes[s].rows, shapes[s].k, 1, 0, iters,
+                                       err);
             if (st)
                 return st;
         }
     }
     for (size_t t = 0; t < N_MAIN_TYPES; t++) {
         axvk_status st = bench_one(ctx, types[t], shapes[0].rows, shapes[0].k, MATVEC_MAX_COLS,
-                                   iters, err);
+                                   0, iters, err);
         if (st)
             return st;
     }
-    return AXVK_OK;
+    /* A.X 4.0 Light's gate and up, q4_k (the FFN of Q4_K_M files), one sequence and eight */
+    axvk_status st = bench_one(ctx, WTYPE_Q4_K, shapes[1].rows, shapes[1].k, 1, 1, iters, err);
+    if (!st && !ctx->quick)
+        st = bench_one(ctx, WTYPE_Q4_K, shapes[1].rows, shapes[1].k, MATVEC_MAX_COLS, 1, iters,
+                       err);
+    return st;
 }

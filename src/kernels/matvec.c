@@ -1,6 +1,6 @@
-/* matvec: records the decode product (shaders/matvec.comp): variant per weight type, layout per
- * device, shape and binding checks, one dispatch per weight part. Never touches the weights'
- * contents or allocates device memory. */
+/* matvec: records the decode product (shaders/matvec.comp) and its fused gate/up/SwiGLU form:
+ * variant per weight type, layout per device, shape and binding checks, one dispatch per weight
+ * part. Never touches the weights' contents or allocates device memory. */
 #include "kernels/matvec.h"
 
 #include "base/wtype.h"
@@ -8,8 +8,24 @@
 #include "matvec_push.h"
 
 /* -1 when the type has no matvec variant */
-static int kernel_for(uint32_t wtype)
+static int kernel_for(uint32_t wtype, int glu)
 {
+    if (glu) {
+        switch (wtype) {
+        case WTYPE_F32: return KERNEL_matvec_glu_f32;
+        case WTYPE_F16: return KERNEL_matvec_glu_f16;
+        case WTYPE_BF16: return KERNEL_matvec_glu_bf16;
+        case WTYPE_Q8_0: return KERNEL_matvec_glu_q8_0;
+        case WTYPE_Q4_0: return KERNEL_matvec_glu_q4_0;
+        case WTYPE_Q4_1: return KERNEL_matvec_glu_q4_1;
+        case WTYPE_Q5_0: return KERNEL_matvec_glu_q5_0;
+        case WTYPE_Q5_1: return KERNEL_matvec_glu_q5_1;
+        case WTYPE_Q4_K: return KERNEL_matvec_glu_q4_k;
+        case WTYPE_Q5_K: return KERNEL_matvec_glu_q5_k;
+        case WTYPE_Q6_K: return KERNEL_matvec_glu_q6_k;
+        default: return -1;
+        }
+    }
     switch (wtype) {
     case WTYPE_F32: return KERNEL_matvec_f32;
     case WTYPE_F16: return KERNEL_matvec_f16;
@@ -26,7 +42,8 @@ static int kernel_for(uint32_t wtype)
     }
 }
 
-void matvec_choose(const struct vkdev_info *info, uint32_t n_cols, struct matvec_config *cfg)
+void matvec_choose(const struct vkdev_info *info, uint32_t n_cols, int glu,
+                   struct matvec_config *cfg)
 {
     uint32_t sg = info->subgroup_size;
     if (sg < 1 || sg > 128)
@@ -38,6 +55,10 @@ void matvec_choose(const struct vkdev_info *info, uint32_t n_cols, struct matvec
      * drivers (registers spill to cache anyway) gain most from sharing activation loads: 4 rows,
      * measured on lavapipe 1.3-2x faster than 1-2 rows at 3584 x 3584. */
     uint32_t rows_per_sg = cpu ? 4 : n_cols <= 4 ? 2 : 1;
+    /* the fused gate/up product decodes two matrices per row: half the rows give a lane the same
+     * weight streams and registers (one row still shares each activation load two ways) */
+    if (glu && rows_per_sg > 1)
+        rows_per_sg /= 2;
     /* GPUs: 4 subgroups per workgroup (128 lanes at subgroup size 32) lets the scheduler keep
      * many rows resident. CPU drivers run a workgroup on one core as a loop over its subgroups:
      * one subgroup per workgroup spreads short matrices over the cores best. */
@@ -55,10 +76,18 @@ double matvec_flops(uint32_t n_cols, uint32_t rows, uint32_t k)
     return 2.0 * n_cols * rows * k;
 }
 
+int matvec_glu_fits(uint32_t wtype, const struct vksplit *gate, const struct vksplit *up)
+{
+    return kernel_for(wtype, 1) >= 0 && gate && up && gate->n == up->n &&
+           gate->bytes == up->bytes && gate->row_bytes == up->row_bytes &&
+           gate->rows_per_part == up->rows_per_part;
+}
+
 double matvec_bytes(const struct matvec_args *a)
 {
     double out = 4.0 * a->n_cols * a->rows;
-    double bytes = (double)wtype_row_bytes(a->wtype, a->k) * a->rows + 4.0 * a->n_cols * a->k + out;
+    double w = (double)wtype_row_bytes(a->wtype, a->k) * a->rows * (a->w_up ? 2 : 1);
+    double bytes = w + 4.0 * a->n_cols * a->k + out;
     if (a->bias.buffer)
         bytes += 4.0 * a->rows;
     if (a->res.buffer)
@@ -70,7 +99,7 @@ static axvk_status check_args(const struct vkdev *dev, const struct matvec_args 
                               const struct matvec_config *cfg, struct err *err)
 {
     const struct wtype_info *ti = wtype_get(a->wtype);
-    if (!ti || kernel_for(a->wtype) < 0)
+    if (!ti || kernel_for(a->wtype, a->w_up != NULL) < 0)
         return err_set(err, AXVK_ERR_UNSUPPORTED, "matvec: weight type %u has no kernel", a->wtype);
     /* dequant.glsl reads float rows as 16-byte words: k a multiple of 8 keeps rows aligned */
     uint32_t align = ti->block_elems > 1 ? ti->block_elems : 8;
@@ -86,6 +115,16 @@ static axvk_status check_args(const struct vkdev *dev, const struct matvec_args 
     if (!kern_split_fits(w, a->rows, row_bytes))
         return err_set(err, AXVK_ERR_INVALID_ARGUMENT, "matvec: weights are not %u rows of %llu "
                        "bytes", a->rows, (unsigned long long)row_bytes);
+    /* one dispatch reads the same rows of both matrices: their parts must line up */
+    if (a->w_up && !matvec_glu_fits(a->wtype, w, a->w_up))
+        return err_set(err, AXVK_ERR_INVALID_ARGUMENT, "matvec: up weights (%u parts of %llu rows) "
+                       "do not match the gate's %u rows of %llu bytes in %u parts of %llu rows",
+                       a->w_up->n, (unsigned long long)a->w_up->rows_per_part, a->rows,
+                       (unsigned long long)row_bytes, w->n,
+                       (unsigned long long)w->rows_per_part);
+    if (a->w_up && (a->bias.buffer || a->res.buffer))
+        return err_set(err, AXVK_ERR_INVALID_ARGUMENT, "matvec: the fused gate/up product takes "
+                       "no bias or residual");
     /* every index the shader forms (bytes in a part, floats in x, y) must stay in 32 bits, and
      * x, y and res are bound whole */
     uint64_t max_bind = vkmem_max_binding(dev);
@@ -107,14 +146,14 @@ axvk_status matvec_record(struct vkrec *rec, const struct matvec_args *a,
     struct vkdev *dev = vkrec_dev(rec);
     struct matvec_config chosen;
     if (!cfg) {
-        matvec_choose(&dev->info, a->n_cols, &chosen);
+        matvec_choose(&dev->info, a->n_cols, a->w_up != NULL, &chosen);
         cfg = &chosen;
     }
     axvk_status st = check_args(dev, a, cfg, err);
     if (st)
         return vkrec_fail(rec, st, "%s", err->msg);
 
-    enum kernel_id id = (enum kernel_id)kernel_for(a->wtype);
+    enum kernel_id id = (enum kernel_id)kernel_for(a->wtype, a->w_up != NULL);
     struct vkspec spec = {
         .wg_size = cfg->wg_size,
         .n_consts = 3,
@@ -131,7 +170,8 @@ axvk_status matvec_record(struct vkrec *rec, const struct matvec_args *a,
     for (uint32_t p = 0; (nr = kern_split_part(w, a->rows, p, &r0)) != 0; p++) {
         /* whole words: an odd count of 2-byte aligned blocks ends mid-word (allocations are
          * padded, see struct matvec_args) */
-        struct vkbuf part = vkbuf_view(&w->parts[p], 0, (nr * w->row_bytes + 3) / 4 * 4);
+        uint64_t part_bytes = (nr * w->row_bytes + 3) / 4 * 4;
+        struct vkbuf part = vkbuf_view(&w->parts[p], 0, part_bytes);
         struct push_matvec pc = {
             .rows = nr,
             .k = a->k,
@@ -139,8 +179,11 @@ axvk_status matvec_record(struct vkrec *rec, const struct matvec_args *a,
             .y_stride = a->rows,
             .flags = (a->bias.buffer ? MATVEC_BIAS : 0) | (a->res.buffer ? MATVEC_RESIDUAL : 0),
         };
-        struct vkbuf bind[5] = {part, x, y, bias, res};
-        st = kern_dispatch(rec, id, &spec, bind, 5, &pc, sizeof pc, kern_div_up(nr, cfg->wg_rows));
+        struct vkbuf bind[6] = {part, x, y, bias, res, part};
+        if (a->w_up)
+            bind[5] = vkbuf_view(&a->w_up->parts[p], 0, part_bytes);
+        st = kern_dispatch(rec, id, &spec, bind, a->w_up ? 6 : 5, &pc, sizeof pc,
+                           kern_div_up(nr, cfg->wg_rows));
         if (st) {
             *err = *vkrec_err(rec);
             return st;

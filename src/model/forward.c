@@ -2,7 +2,8 @@
  *   embedding -> per layer: rmsnorm, q k v (+bias), rope q, kv write (rope k), attention,
  *   o + residual, rmsnorm, gate up, SwiGLU, down + residual -> final rmsnorm -> lm_head.
  * Prefill multiplies matrices (matmul, flash attention over the chunk); decode multiplies
- * vectors (matvec, flash-decoding), one column per sequence. Buffers belong to the session.
+ * vectors (matvec, flash-decoding), one column per sequence, gate, up and SwiGLU in one
+ * dispatch when the two matrices are alike. Buffers belong to the session.
  * With llama.cpp's CPU numerics each product reads a copy of its input rounded for its weight
  * type (act_round); otherwise nothing is recorded for it. */
 #include "model/session.h"
@@ -68,6 +69,30 @@ static const struct vkbuf *input(struct session *s, struct vkrec *rec, const str
     return &s->rounded;
 }
 
+/* s->gate [n_tok, ffn_dim] = silu(x . gate^T) * (x . up^T). Vectors (up to MATVEC_MAX_COLS
+ * tokens) of two matrices alike in type, shape and parts take one fused dispatch, which reads x
+ * once and writes neither product; otherwise the two products and SwiGLU are recorded apart.
+ * Both products read the same x: up's type is gate's, so it rounds alike (input()). */
+static void gate_up(struct session *s, struct vkrec *rec, const struct model_layer *L,
+                    uint32_t n_tok)
+{
+    const struct dev_mat *g = &L->w_gate, *u = &L->w_up;
+    const struct vkbuf *in = input(s, rec, g, NULL, &s->xb, n_tok);
+    if (n_tok <= MATVEC_MAX_COLS && g->type == u->type && g->rows == u->rows && g->k == u->k &&
+        matvec_glu_fits(g->type, &g->w, &u->w)) {
+        struct matvec_args a = {.wtype = g->type, .rows = g->rows, .k = g->k, .n_cols = n_tok,
+                                .w = &g->w, .w_up = &u->w, .x = *in, .y = s->gate};
+        struct err err = {0};
+        matvec_record(rec, &a, NULL, &err);
+        return;
+    }
+    project(s, rec, &s->gate, g, in, n_tok, NULL, NULL);
+    in = input(s, rec, u, g, &s->xb, n_tok);
+    project(s, rec, &s->up, u, in, n_tok, NULL, NULL);
+    const uint32_t n = s->m->hp.ffn_dim;
+    kern_swiglu(rec, &s->gate, &s->gate, &s->up, n, n_tok, n, n);
+}
+
 static struct kern_kv_write kv_layout(const struct session *s, uint32_t n_tok, uint32_t row0,
                                       int decode)
 {
@@ -126,11 +151,7 @@ static void layers(struct session *s, struct vkrec *rec, int decode, uint32_t n_
         project(s, rec, &s->x, &L->wo, in, n_tok, NULL, &s->x);
         /* feed-forward block */
         kern_rmsnorm(rec, &s->xb, &s->x, &L->ffn_norm.buf, hp->dim, n_tok, hp->rms_eps);
-        in = input(s, rec, &L->w_gate, NULL, &s->xb, n_tok);
-        project(s, rec, &s->gate, &L->w_gate, in, n_tok, NULL, NULL);
-        in = input(s, rec, &L->w_up, &L->w_gate, &s->xb, n_tok);
-        project(s, rec, &s->up, &L->w_up, in, n_tok, NULL, NULL);
-        kern_swiglu(rec, &s->gate, &s->gate, &s->up, hp->ffn_dim, n_tok, hp->ffn_dim, hp->ffn_dim);
+        gate_up(s, rec, L, n_tok);
         in = input(s, rec, &L->w_down, NULL, &s->gate, n_tok);
         project(s, rec, &s->x, &L->w_down, in, n_tok, NULL, &s->x);
     }

@@ -43,11 +43,9 @@ layout(std430, binding = 5) readonly buffer UpVec4 { uvec4 u128[]; };
 uint dq_sel = 0u;
 #define DQ_WORD(i) (dq_sel == 0u ? w32[i] : u32[i])
 #define DQ_WORD4(i) (dq_sel == 0u ? w128[i] : u128[i])
-#define N_MATS 2u
 #else
 #define DQ_WORD(i) w32[i]
 #define DQ_WORD4(i) w128[i]
-#define N_MATS 1u
 #endif
 #include "dequant.glsl"
 
@@ -67,30 +65,43 @@ void main()
         uint row_off[ROWS_PER_SG];
         for (uint r = 0u; r < ROWS_PER_SG; r++)
             row_off[r] = min(first + rs + r, pc.rows - 1u) * row_bytes;
-        // sums [matrix][row][column]; matrix 1 (up) only in the GLU variant
-        float acc[N_MATS * ROWS_PER_SG * NCOLS];
-        for (uint i = 0u; i < N_MATS * ROWS_PER_SG * NCOLS; i++)
+        float acc[ROWS_PER_SG * NCOLS];
+        for (uint i = 0u; i < ROWS_PER_SG * NCOLS; i++)
             acc[i] = 0.0;
+#ifdef MATVEC_GLU
+        // the up matrix's sums, in arrays of their own: one array indexed by matrix and row is
+        // not unrolled into registers by some compilers (lavapipe: 3x slower)
+        float acc_up[ROWS_PER_SG * NCOLS];
+        for (uint i = 0u; i < ROWS_PER_SG * NCOLS; i++)
+            acc_up[i] = 0.0;
+#endif
 
         for (uint u = gl_SubgroupInvocationID; u < units; u += gl_SubgroupSize) {
             // all rows' weights first: their loads are independent and overlap
-            float v[N_MATS * ROWS_PER_SG][DQ_UNIT];
-            for (uint m = 0u; m < N_MATS; m++) {
+            float v[ROWS_PER_SG][DQ_UNIT];
+            for (uint r = 0u; r < ROWS_PER_SG; r++)
+                dq_unit(row_off[r], u, v[r]);
 #ifdef MATVEC_GLU
-                dq_sel = m;
+            float vu[ROWS_PER_SG][DQ_UNIT];
+            dq_sel = 1u;
+            for (uint r = 0u; r < ROWS_PER_SG; r++)
+                dq_unit(row_off[r], u, vu[r]);
+            dq_sel = 0u;
 #endif
-                for (uint r = 0u; r < ROWS_PER_SG; r++)
-                    dq_unit(row_off[r], u, v[m * ROWS_PER_SG + r]);
-            }
             for (uint run = 0u; run < DQ_UNIT / DQ_RUN; run++) {
                 uint e4 = dq_elem(u, run * DQ_RUN) >> 2;
                 for (uint c = 0u; c < NCOLS; c++) {
                     for (uint q = 0u; q < DQ_RUN / 4u; q++) {
                         vec4 xv = x4[c * k4 + e4 + q];
                         uint i = run * DQ_RUN + 4u * q;
-                        for (uint r = 0u; r < N_MATS * ROWS_PER_SG; r++)
+                        for (uint r = 0u; r < ROWS_PER_SG; r++)
                             acc[r * NCOLS + c] +=
                                 dot(xv, vec4(v[r][i], v[r][i + 1u], v[r][i + 2u], v[r][i + 3u]));
+#ifdef MATVEC_GLU
+                        for (uint r = 0u; r < ROWS_PER_SG; r++)
+                            acc_up[r * NCOLS + c] += dot(
+                                xv, vec4(vu[r][i], vu[r][i + 1u], vu[r][i + 2u], vu[r][i + 3u]));
+#endif
                     }
                 }
             }
@@ -101,7 +112,7 @@ void main()
             for (uint c = 0u; c < NCOLS; c++) {
                 float s = subgroupAdd(acc[r * NCOLS + c]);
 #ifdef MATVEC_GLU
-                float up = subgroupAdd(acc[(ROWS_PER_SG + r) * NCOLS + c]);
+                float up = subgroupAdd(acc_up[r * NCOLS + c]);
 #endif
                 if (subgroupElect() && row < pc.rows && rs + r < WG_ROWS) {
                     uint at = pc.row_base + row;

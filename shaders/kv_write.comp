@@ -1,7 +1,9 @@
 #version 450
-// kv_write: rotate k and store k, v of n_tok tokens into one layer's cache.
+// kv_write: rotate k and store k, v of n_tok tokens into one layer's cache; with n_q_head > 0
+// also rotate q in place (the same ops_rope.glsl arithmetic as rope.comp, so the same bits), which
+// saves the layer a separate rope dispatch and the barrier after it.
 // In:  k, v [n_tok][n_kv_head][head_dim] f32 (projection outputs), pos [n_tok] u32,
-//      rope_tab (see ops_push.h).
+//      rope_tab (see ops_push.h); q [n_tok][n_q_head][head_dim] f32, rotated in place.
 // Out: caches [n_rows][n_kv_head][head_dim], token t at row row0 + seq(t) * seq_stride + pos[t]:
 //   kv_write_f16:  f16, rounded to nearest even in integer arithmetic (ops_half.glsl), so the
 //                  cache holds the same bits on every GPU;
@@ -10,7 +12,8 @@
 //                  q = x / d (unrounded d) rounded half away from zero, as ref_quantize.
 // The attention kernels read exactly this layout. One workgroup per (head, token) record: the
 // record is rotated into shared memory first because a q8_0 block needs its absmax before any
-// byte can be written. head_dim <= KV_MAX_DIM and even (f16) or a multiple of 32 (q8_0).
+// byte can be written. Workgroups x >= n_kv_head rotate q head x - n_kv_head of token y instead
+// (no shared memory, no barrier). head_dim <= KV_MAX_DIM and even (f16) or a multiple of 32 (q8_0).
 // A q8_0 record of an odd number of blocks starts or ends mid-word; the word it shares with the
 // neighbouring record (another workgroup) is updated with atomics on its own half only.
 #extension GL_GOOGLE_include_directive : require
@@ -32,6 +35,7 @@ layout(std430, binding = 5) buffer VC { uint vc[]; };
 layout(std430, binding = 4) writeonly buffer KC { uint kc[]; };
 layout(std430, binding = 5) writeonly buffer VC { uint vc[]; };
 #endif
+layout(std430, binding = 6) buffer Q { float q[]; }; // read and written in place
 
 #include "ops_rope.glsl"
 
@@ -85,6 +89,19 @@ void store_record(uint which, uint first, uint nb, uint at0)
 }
 #endif
 
+// q head `head` of token t, rotated in place at position p: rope.comp's loop body, one pair per
+// invocation and step.
+void rotate_q(uint head, uint t, uint p)
+{
+    uint base = (t * pc.n_q_head + head) * pc.head_dim;
+    for (uint i = gl_LocalInvocationID.x; i < pc.n_rot / 2u; i += gl_WorkGroupSize.x) {
+        uvec2 e = rope_pair(i);
+        vec2 o = rope_rotate(vec2(q[base + e.x], q[base + e.y]), rope_cs(p, i));
+        q[base + e.x] = o.x;
+        q[base + e.y] = o.y;
+    }
+}
+
 void main()
 {
     uint head = gl_WorkGroupID.x;
@@ -93,6 +110,11 @@ void main()
     uint lid = gl_LocalInvocationID.x;
     uint dim = pc.head_dim;
     uint p = pos[t];
+    // uniform over the workgroup; q is rotated for every token, whatever its cache row
+    if (head >= pc.n_kv_head) {
+        rotate_q(head - pc.n_kv_head, t, p);
+        return;
+    }
     uint seq = pc.tok_per_seq != 0u ? t / pc.tok_per_seq : 0u;
     uint r = pc.row0 + seq * pc.seq_stride + p;
     // uniform over the workgroup, before any barrier

@@ -54,8 +54,10 @@ OPS_PUSH(push_rope)
  *   row0 + seq(t) * seq_stride + pos[t],  seq(t) = tok_per_seq ? t / tok_per_seq : 0,
  * the attention kernels' convention (sequence s owns rows s * seq_stride + [0, n_ctx)): a batch
  * of one token per sequence has tok_per_seq 1, a prefill of sequence s row0 = s * seq_stride.
- * Rows >= n_rows are skipped, never written out of bounds. Dispatch (n_kv_head, n_tok, 1): one
- * workgroup per (token, head) record. */
+ * Rows >= n_rows are skipped, never written out of bounds. With n_q_head > 0, q
+ * [n_tok][n_q_head][head_dim] is rotated in place as rope.comp would (tail dims past n_rot left
+ * as they are). Dispatch (n_kv_head + n_q_head, n_tok, 1): one workgroup per (token, head)
+ * record, then one per (token, q head). */
 #if !defined(GL_core_profile) || defined(OPS_WANT_KV_WRITE)
 OPS_PUSH(push_kv_write)
 {
@@ -66,6 +68,7 @@ OPS_PUSH(push_kv_write)
     uint row0;
     uint seq_stride;
     uint tok_per_seq;
+    uint n_q_head; /* 0: k and v only */
     OPS_ROPE_FIELDS
 } OPS_PC;
 #endif

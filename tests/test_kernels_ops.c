@@ -1,4 +1,4 @@
-/* test_kernels_ops: rmsnorm, rope, kv_write (f16, q8_0), swiglu, add, scale and argmax on the GPU
+/* test_kernels_ops: rmsnorm, rope, kv_write (f16, q8_0, with q's rotation), swiglu, add, scale and argmax on the GPU
  * against src/ref on random data: odd and model-like shapes, GQA head counts, positions past
  * 16,384, YaRN on and off, both rope styles; outputs poisoned first so every element must be
  * written, and cache rows that must not be touched checked to still hold the poison. */
@@ -253,6 +253,7 @@ struct kv_case {
     const int32_t *pos; /* [n_tok] */
     uint32_t row0, seq_stride, tok_per_seq;
     struct kern_rope rope;
+    uint32_t n_q_head; /* > 0: q rotated by the same dispatch, checked by check_q_rotation */
 };
 
 static uint32_t kv_row(const struct kv_case *c, uint32_t t)
@@ -292,6 +293,56 @@ static void check_q8_record(const uint8_t *got, const uint8_t *want, uint32_t nb
     }
 }
 
+/* Extra tokens of poison after q's n_tok tokens: the dispatch must leave them as they are. */
+#define Q_TAIL_TOK 2
+
+/* q of c (q_dev: the buffer after the dispatch, n_tok + Q_TAIL_TOK tokens; q: its values before)
+ * against ref_rope, bit for bit against kern_rope's out-of-place rotation of the same q, and the
+ * tail still the poison it was. */
+static void check_q_rotation(const struct kv_case *c, const float *q, const struct vkbuf *q_dev)
+{
+    const size_t count = (size_t)c->n_tok * c->n_q_head * c->head_dim;
+    const size_t tail = (size_t)Q_TAIL_TOK * c->n_q_head * c->head_dim;
+    float *want = fmem(count), *got = fmem(count + tail), *alone = fmem(count);
+    memcpy(want, q, count * sizeof(float));
+    struct ref_rope rr = to_ref(&c->rope);
+    ref_rope(want, c->pos, c->n_tok, c->n_q_head, c->head_dim, &rr);
+
+    struct vkbuf bx = dev_buf(q, count * 4), by = dev_buf(NULL, count * 4);
+    struct vkbuf bp = dev_buf(c->pos, (uint64_t)c->n_tok * 4), bt = table_buf(&c->rope);
+    struct vkrec *rec = gpu_test_recorder(gpu_dev);
+    assert_int_equal(kern_rope(rec, &by, &bx, &bp, &bt, &c->rope, c->n_tok, c->n_q_head,
+                               c->head_dim), AXVK_OK);
+    gpu_test_run(rec);
+    gpu_test_download(gpu_dev, alone, &by, count * 4);
+    gpu_test_download(gpu_dev, got, q_dev, (count + tail) * 4);
+
+    double e = gpu_test_nmse(got, want, count);
+    if (e > NMSE_FLOAT)
+        fail_msg("q rotated by kv_write (style %u, %u heads x %u, %u tokens): nmse %g",
+                 c->rope.style, c->n_q_head, c->head_dim, c->n_tok, e);
+    /* the same ops_rope.glsl arithmetic as the rope kernel: the same bits */
+    for (size_t i = 0; i < count; i++)
+        if (memcmp(&got[i], &alone[i], 4))
+            fail_msg("q element %zu: kv_write %.9g, rope kernel %.9g", i, (double)got[i],
+                     (double)alone[i]);
+    uint8_t *poison = mem_alloc(tail * 4);
+    assert_non_null(poison);
+    fill_poison(poison, tail * 4);
+    if (memcmp(got + count, poison, tail * 4))
+        fail_msg("q past token %u was written", c->n_tok);
+
+    vkrec_destroy(rec);
+    dev_free(&bx);
+    dev_free(&by);
+    dev_free(&bp);
+    dev_free(&bt);
+    mem_free(poison);
+    mem_free(want);
+    mem_free(got);
+    mem_free(alone);
+}
+
 static void check_kv_write(const struct kv_case *c)
 {
     const size_t in_count = (size_t)c->n_tok * c->n_kv_head * c->head_dim;
@@ -329,12 +380,30 @@ static void check_kv_write(const struct kv_case *c)
     /* whole words, so that the poison fill covers the last bytes of an odd-sized q8_0 cache */
     uint64_t alloc_bytes = (cache_bytes + 3) / 4 * 4;
     struct vkbuf kc = dev_buf(NULL, alloc_bytes), vc = dev_buf(NULL, alloc_bytes);
+    /* q: n_tok tokens of random values, then Q_TAIL_TOK tokens of poison */
+    const size_t q_count = (size_t)c->n_tok * c->n_q_head * c->head_dim;
+    const uint64_t q_bytes = (q_count + (size_t)Q_TAIL_TOK * c->n_q_head * c->head_dim) * 4;
+    float *q = NULL;
+    struct vkbuf bq = {0};
+    if (c->n_q_head) {
+        q = fmem(q_count);
+        gpu_test_fill_f32(q, q_count, -2.0f, 2.0f);
+        bq = dev_buf(NULL, q_bytes);
+        gpu_test_upload(gpu_dev, &bq, q, q_count * 4);
+    }
     struct vkrec *rec = gpu_test_recorder(gpu_dev);
     struct kern_kv_write w = {.cache_type = c->cache_type, .n_rows = c->n_rows, .n_tok = c->n_tok,
                               .n_kv_head = c->n_kv_head, .head_dim = c->head_dim, .row0 = c->row0,
-                              .seq_stride = c->seq_stride, .tok_per_seq = c->tok_per_seq};
-    assert_int_equal(kern_kv_write(rec, &kc, &vc, &bk, &bv, &bp, &bt, &c->rope, &w), AXVK_OK);
+                              .seq_stride = c->seq_stride, .tok_per_seq = c->tok_per_seq,
+                              .n_q_head = c->n_q_head};
+    assert_int_equal(kern_kv_write(rec, &kc, &vc, &bk, &bv, c->n_q_head ? &bq : NULL, &bp, &bt,
+                                   &c->rope, &w), AXVK_OK);
     gpu_test_run(rec);
+    if (c->n_q_head) {
+        check_q_rotation(c, q, &bq);
+        dev_free(&bq);
+        mem_free(q);
+    }
     gpu_test_download(gpu_dev, got[0], &kc, cache_bytes);
     gpu_test_download(gpu_dev, got[1], &vc, cache_bytes);
 
@@ -451,6 +520,43 @@ static void test_kv_write_places_sequences_by_stride(void **state)
         c.row0 = 80;
         c.tok_per_seq = 0;
         c.n_tok = 3;
+        check_kv_write(&c);
+    }
+}
+
+/* The layer's q rotated by the kv_write dispatch, for A.X 4.0 Light's (28 q / 4 kv heads, ratio 7)
+ * and A.X 4.0's (64 / 8, ratio 8) heads of 128, both rope styles with YaRN, both cache types:
+ * one decode token, a prefill chunk crossing 16,384, and a decode batch whose rows partly fall
+ * past the cache (skipped there, q still rotated); a normal-style rotation of 64 of 128 dims
+ * leaves q's tail dims as they are. */
+static void test_kv_write_rotates_q_as_the_rope_kernel(void **state)
+{
+    (void)state;
+    gpu_test_seed(11);
+    const int32_t one[] = {37};
+    const int32_t chunk[] = {16380, 16381, 16382, 16383, 16384, 16385, 16386};
+    const int32_t batch[] = {5, 131071, 20011};
+    const uint32_t styles[] = {KERN_ROPE_NEOX, KERN_ROPE_NORMAL};
+    for (int q8 = 0; q8 < 2; q8++) {
+        uint32_t type = q8 ? WTYPE_Q8_0 : WTYPE_F16;
+        for (int st = 0; st < 2; st++) {
+            struct kern_rope rope = rope_yarn(styles[st], 128);
+            struct kv_case c = {.cache_type = type, .n_kv_head = 8, .n_q_head = 64,
+                                .head_dim = 128, .n_rows = 40, .n_tok = 1, .pos = one,
+                                .seq_stride = 40, .tok_per_seq = 1, .rope = rope};
+            check_kv_write(&c);
+            c = (struct kv_case){.cache_type = type, .n_kv_head = 4, .n_q_head = 28,
+                                 .head_dim = 128, .n_rows = 16390, .n_tok = 7, .pos = chunk,
+                                 .rope = rope};
+            check_kv_write(&c);
+            c = (struct kv_case){.cache_type = type, .n_kv_head = 8, .n_q_head = 64,
+                                 .head_dim = 128, .n_rows = 120, .n_tok = 3, .pos = batch,
+                                 .seq_stride = 40, .tok_per_seq = 1, .rope = rope};
+            check_kv_write(&c);
+        }
+        struct kv_case c = {.cache_type = type, .n_kv_head = 4, .n_q_head = 28, .head_dim = 128,
+                            .n_rows = 40, .n_tok = 1, .pos = one, .seq_stride = 40,
+                            .tok_per_seq = 1, .rope = rope_yarn(KERN_ROPE_NORMAL, 64)};
         check_kv_write(&c);
     }
 }
@@ -624,8 +730,19 @@ static void test_ops_reject_bad_shapes_without_recording(void **state)
     struct kern_rope r = rope_plain(KERN_ROPE_NEOX, 48);
     struct kern_kv_write w = {.cache_type = WTYPE_Q8_0, .n_rows = 4, .n_tok = 1, .n_kv_head = 1,
                               .head_dim = 48};
-    assert_int_equal(kern_kv_write(rec, &big, &big, &big, &big, &big, &big, &r, &w),
+    assert_int_equal(kern_kv_write(rec, &big, &big, &big, &big, NULL, &big, &big, &r, &w),
                      AXVK_ERR_INVALID_ARGUMENT);
+    assert_int_equal(vkrec_begin(rec), AXVK_OK);
+    /* q heads asked for: q must be given and hold n_tok * n_q_head * head_dim floats */
+    r = rope_plain(KERN_ROPE_NEOX, 64);
+    w = (struct kern_kv_write){.cache_type = WTYPE_F16, .n_rows = 4, .n_tok = 1, .n_kv_head = 1,
+                               .head_dim = 64, .n_q_head = 1};
+    assert_int_equal(kern_kv_write(rec, &big, &big, &big, &big, NULL, &big, &big, &r, &w),
+                     AXVK_ERR_INVALID_ARGUMENT);
+    assert_int_equal(vkrec_begin(rec), AXVK_OK);
+    assert_int_equal(kern_kv_write(rec, &big, &big, &big, &big, &small, &big, &big, &r, &w),
+                     AXVK_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(vkrec_err(rec)->msg, "q of 1 tokens"));
     assert_int_equal(vkrec_begin(rec), AXVK_OK);
 
     /* odd n_rot */
@@ -649,6 +766,7 @@ int main(void)
         cmocka_unit_test(test_kv_write_q8_0_matches_ref_by_dequantizing),
         cmocka_unit_test(test_kv_write_q8_0_packs_unaligned_records),
         cmocka_unit_test(test_kv_write_places_sequences_by_stride),
+        cmocka_unit_test(test_kv_write_rotates_q_as_the_rope_kernel),
         cmocka_unit_test(test_swiglu_matches_ref),
         cmocka_unit_test(test_add_and_scale_match_ref),
         cmocka_unit_test(test_add_broadcasts_a_row_vector),

@@ -1,5 +1,6 @@
-/* kv_cache: cache sizes and the dispatch of kv_write_f16 / kv_write_q8_0, with every shape
- * checked so that no row, record or word is addressed outside the caller's buffers. */
+/* kv_cache: cache sizes and the dispatch of kv_write_f16 / kv_write_q8_0 (with q's rotation
+ * when asked), with every shape checked so that no row, record, word or q element is addressed
+ * outside the caller's buffers. */
 #include "kernels/kv_cache.h"
 
 #include "base/wtype.h"
@@ -16,9 +17,9 @@ uint64_t kern_kv_bytes(uint32_t cache_type, uint32_t n_rows, uint32_t n_kv_head,
 }
 
 axvk_status kern_kv_write(struct vkrec *rec, const struct vkbuf *k_cache, const struct vkbuf *v_cache,
-                          const struct vkbuf *k, const struct vkbuf *v, const struct vkbuf *pos,
-                          const struct vkbuf *tab, const struct kern_rope *rope,
-                          const struct kern_kv_write *w)
+                          const struct vkbuf *k, const struct vkbuf *v, const struct vkbuf *q,
+                          const struct vkbuf *pos, const struct vkbuf *tab,
+                          const struct kern_rope *rope, const struct kern_kv_write *w)
 {
     const struct vkdev *dev = vkrec_dev(rec);
     struct err e = {0};
@@ -40,23 +41,36 @@ axvk_status kern_kv_write(struct vkrec *rec, const struct vkbuf *k_cache, const 
                           (unsigned long long)k_cache->size, (unsigned long long)v_cache->size,
                           (unsigned long long)k->size, (unsigned long long)v->size,
                           (unsigned long long)pos->size, (unsigned long long)tab->size);
+    uint64_t q_bytes = (uint64_t)w->n_tok * w->n_q_head * w->head_dim * sizeof(float);
+    if (w->n_q_head && (!q || q_bytes > q->size))
+        return vkrec_fail(rec, AXVK_ERR_INVALID_ARGUMENT, "kern_kv_write: q of %u tokens x %u "
+                          "heads x %u needs %llu bytes, the buffer holds %llu", w->n_tok,
+                          w->n_q_head, w->head_dim, (unsigned long long)q_bytes,
+                          (unsigned long long)(q ? q->size : 0));
     /* the shader addresses q8_0 bytes and f16 words with 32-bit indices */
     if (cache_bytes > UINT32_MAX)
         return vkrec_fail(rec, AXVK_ERR_UNSUPPORTED, "kern_kv_write: a cache of %llu bytes needs "
                           "more than 32-bit byte offsets; split it by layer range",
                           (unsigned long long)cache_bytes);
-    if (w->n_tok > dev->info.max_wg_count[1] || w->n_kv_head > dev->info.max_wg_count[0])
-        return vkrec_fail(rec, AXVK_ERR_UNSUPPORTED, "kern_kv_write: %u tokens x %u heads exceed "
-                          "the device's grid", w->n_tok, w->n_kv_head);
+    /* q elements are addressed with 32-bit indices as well */
+    uint64_t n_heads = (uint64_t)w->n_kv_head + w->n_q_head;
+    if (w->n_tok > dev->info.max_wg_count[1] || n_heads > dev->info.max_wg_count[0] ||
+        q_bytes / sizeof(float) > UINT32_MAX)
+        return vkrec_fail(rec, AXVK_ERR_UNSUPPORTED, "kern_kv_write: %u tokens x %u kv + %u q "
+                          "heads exceed the device's grid or 32-bit q indices", w->n_tok,
+                          w->n_kv_head, w->n_q_head);
     if (w->n_tok == 0 || w->n_kv_head == 0)
         return vkrec_err(rec)->status;
-    struct vkbuf bind[6] = {
+    /* without q the binding still needs a range; no workgroup touches it, and the v cache is
+     * written by this dispatch anyway, so the dependency tracking sees nothing new */
+    struct vkbuf bind[7] = {
         vkbuf_view(k, 0, in_bytes),
         vkbuf_view(v, 0, in_bytes),
         vkbuf_view(pos, 0, (uint64_t)w->n_tok * 4),
         vkbuf_view(tab, 0, tab_bytes),
         vkbuf_view(k_cache, 0, cache_bytes),
         vkbuf_view(v_cache, 0, cache_bytes),
+        w->n_q_head ? vkbuf_view(q, 0, q_bytes) : vkbuf_view(v_cache, 0, cache_bytes),
     };
     struct push_kv_write pc = {
         .n_tok = w->n_tok,
@@ -66,13 +80,14 @@ axvk_status kern_kv_write(struct vkrec *rec, const struct vkbuf *k_cache, const 
         .row0 = w->row0,
         .seq_stride = w->seq_stride,
         .tok_per_seq = w->tok_per_seq,
+        .n_q_head = w->n_q_head,
         .n_rot = rope->n_rot,
         .neox = rope->style == KERN_ROPE_NEOX,
         .mscale = kern_rope_mscale(rope),
     };
     /* a record is at most 256 floats: 64 invocations keep every one busy in the rotation */
     struct vkspec spec = {.wg_size = 64};
-    uint32_t grid[3] = {w->n_kv_head, w->n_tok, 1};
+    uint32_t grid[3] = {(uint32_t)n_heads, w->n_tok, 1};
     enum kernel_id id = w->cache_type == WTYPE_F16 ? KERNEL_kv_write_f16 : KERNEL_kv_write_q8_0;
-    return kern_dispatch3(rec, id, &spec, bind, 6, &pc, sizeof pc, grid);
+    return kern_dispatch3(rec, id, &spec, bind, 7, &pc, sizeof pc, grid);
 }

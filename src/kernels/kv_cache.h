@@ -1,6 +1,6 @@
 /* kv_cache: host side of the KV cache write (shaders/kv_write.comp): k rotated and both k and v
- * stored into one layer's cache buffers. The cache layout is shared with the attention kernels
- * (shaders/attention_push.h):
+ * stored into one layer's cache buffers, q optionally rotated in place by the same dispatch. The
+ * cache layout is shared with the attention kernels (shaders/attention_push.h):
  *   rows [n_rows][n_kv_head][head_dim]; sequence s at position p lives in row s * seq_stride + p;
  *   f16:  head_dim halves per (row, head) record;
  *   q8_0: head_dim / 32 blocks {f16 d; int8 q[32]} (34 bytes) per record, records back to back.
@@ -32,13 +32,17 @@ struct kern_kv_write {
     uint32_t row0;
     uint32_t seq_stride;
     uint32_t tok_per_seq;
+    /* q heads rotated in place by the same dispatch, bit for bit as kern_rope would; 0: no q
+     * (the q buffer may then be NULL) */
+    uint32_t n_q_head;
 };
 
-/* k, v [n_tok, n_kv_head, head_dim] f32; pos [n_tok] u32 (the positions k is rotated for);
- * tab: the device copy of kern_rope_table(rope). k is not modified. */
+/* k, v [n_tok, n_kv_head, head_dim] f32; q [n_tok, n_q_head, head_dim] f32, rotated in place
+ * (elements past n_tok tokens untouched); pos [n_tok] u32 (the positions k and q are rotated
+ * for); tab: the device copy of kern_rope_table(rope). k is not modified. */
 axvk_status kern_kv_write(struct vkrec *rec, const struct vkbuf *k_cache, const struct vkbuf *v_cache,
-                          const struct vkbuf *k, const struct vkbuf *v, const struct vkbuf *pos,
-                          const struct vkbuf *tab, const struct kern_rope *rope,
-                          const struct kern_kv_write *w);
+                          const struct vkbuf *k, const struct vkbuf *v, const struct vkbuf *q,
+                          const struct vkbuf *pos, const struct vkbuf *tab,
+                          const struct kern_rope *rope, const struct kern_kv_write *w);
 
 #endif

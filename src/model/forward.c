@@ -1,6 +1,6 @@
 /* forward: the Qwen2 / Llama forward pass as recorded GPU work, read top to bottom:
- *   embedding -> per layer: rmsnorm, q k v (+bias), rope q, kv write (rope k), attention,
- *   o + residual, rmsnorm, gate up, SwiGLU, down + residual -> final rmsnorm -> lm_head.
+ *   embedding -> per layer: rmsnorm, q k v (+bias), kv write (rotates q and k in one dispatch),
+ *   attention, o + residual, rmsnorm, gate up, SwiGLU, down + residual -> final rmsnorm -> lm_head.
  * Prefill multiplies matrices (matmul, flash attention over the chunk); decode multiplies
  * vectors (matvec, flash-decoding), one column per sequence, gate, up and SwiGLU in one
  * dispatch when the two matrices are alike. Buffers belong to the session.
@@ -16,7 +16,6 @@
 #include "kernels/matmul.h"
 #include "kernels/matvec.h"
 #include "kernels/norm.h"
-#include "kernels/rope.h"
 #include "kernels/sample.h"
 
 static struct vkbuf none(void)
@@ -100,7 +99,8 @@ static struct kern_kv_write kv_layout(const struct session *s, uint32_t n_tok, u
     return (struct kern_kv_write){.cache_type = s->m->kv_type, .n_rows = s->n_seq * s->seq_stride,
                                   .n_tok = n_tok, .n_kv_head = hp->n_kv_head,
                                   .head_dim = hp->head_dim, .row0 = row0,
-                                  .seq_stride = s->seq_stride, .tok_per_seq = decode ? 1 : 0};
+                                  .seq_stride = s->seq_stride, .tok_per_seq = decode ? 1 : 0,
+                                  .n_q_head = hp->n_head};
 }
 
 static axvk_status attention(struct session *s, struct vkrec *rec, int decode, uint32_t layer,
@@ -142,10 +142,9 @@ static void layers(struct session *s, struct vkrec *rec, int decode, uint32_t n_
         project(s, rec, &s->k, &L->wk, in, n_tok, &L->bk, NULL);
         in = input(s, rec, &L->wv, &L->wk, &s->xb, n_tok);
         project(s, rec, &s->v, &L->wv, in, n_tok, &L->bv, NULL);
-        kern_rope(rec, &s->q, &s->q, &s->pos_in, &m->rope_tab, &m->rope, n_tok, hp->n_head,
-                  hp->head_dim);
-        kern_kv_write(rec, &s->k_cache[l], &s->v_cache[l], &s->k, &s->v, &s->pos_in, &m->rope_tab,
-                      &m->rope, &kv);
+        /* rotates q in place as well: no rope dispatch of its own */
+        kern_kv_write(rec, &s->k_cache[l], &s->v_cache[l], &s->k, &s->v, &s->q, &s->pos_in,
+                      &m->rope_tab, &m->rope, &kv);
         attention(s, rec, decode, l, n_tok, row0);
         in = input(s, rec, &L->wo, NULL, &s->att, n_tok);
         project(s, rec, &s->x, &L->wo, in, n_tok, NULL, &s->x);

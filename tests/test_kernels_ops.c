@@ -297,7 +297,7 @@ static void check_q8_record(const uint8_t *got, const uint8_t *want, uint32_t nb
 #define Q_TAIL_TOK 2
 
 /* q of c (q_dev: the buffer after the dispatch, n_tok + Q_TAIL_TOK tokens; q: its values before)
- * against ref_rope, bit for bit against kern_rope's out-of-place rotation of the same q, and the
+ * against ref_rope, within 1e-12 of kern_rope's out-of-place rotation of the same q, and the
  * tail still the poison it was. */
 static void check_q_rotation(const struct kv_case *c, const float *q, const struct vkbuf *q_dev)
 {
@@ -321,11 +321,11 @@ static void check_q_rotation(const struct kv_case *c, const float *q, const stru
     if (e > NMSE_FLOAT)
         fail_msg("q rotated by kv_write (style %u, %u heads x %u, %u tokens): nmse %g",
                  c->rope.style, c->n_q_head, c->head_dim, c->n_tok, e);
-    /* the same ops_rope.glsl arithmetic as the rope kernel: the same bits */
-    for (size_t i = 0; i < count; i++)
-        if (memcmp(&got[i], &alone[i], 4))
-            fail_msg("q element %zu: kv_write %.9g, rope kernel %.9g", i, (double)got[i],
-                     (double)alone[i]);
+    /* the same ops_rope.glsl arithmetic as the rope kernel (the same bits on lavapipe; another
+     * driver may contract multiply-adds differently in two shaders, hence a bound, not memcmp) */
+    e = gpu_test_nmse(got, alone, count);
+    if (e > 1e-12)
+        fail_msg("q rotated by kv_write against the rope kernel: nmse %g", e);
     uint8_t *poison = mem_alloc(tail * 4);
     assert_non_null(poison);
     fill_poison(poison, tail * 4);

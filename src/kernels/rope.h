@@ -1,6 +1,7 @@
-/* rope: host side of rotary position embedding (shaders/rope.comp for q; k is rotated by
- * kv_write, kv_cache.h): the per-model angle table and the dispatch. Owns no buffers; the table
- * is computed here and uploaded by the caller once per model. */
+/* rope: host side of rotary position embedding: the per-model angle table, and shaders/rope.comp
+ * rotating any [n_tok, n_head, head_dim] buffer (the model's q and k are rotated by kv_write with
+ * the same table, kv_cache.h). Owns no buffers; the table is computed here and uploaded by the
+ * caller once per model. */
 #ifndef AXVK_KERNELS_ROPE_H
 #define AXVK_KERNELS_ROPE_H
 

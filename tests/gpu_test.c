@@ -125,6 +125,20 @@ void gpu_test_upload(struct vkdev *dev, const struct vkbuf *dst, const void *src
         fail_msg("upload of %llu bytes: %s", (unsigned long long)bytes, err.msg);
 }
 
+struct vksplit gpu_test_upload_split(struct vkdev *dev, const void *w, uint64_t row_bytes,
+                                     uint32_t rows)
+{
+    struct vksplit split = {0};
+    struct err err = {0};
+    if (vkmem_alloc_split(dev, row_bytes * rows, row_bytes, "test weights", &split, &err))
+        fail_msg("vkmem_alloc_split: %s", err.msg);
+    for (uint32_t p = 0; p < split.n; p++) {
+        const uint8_t *rows_of_part = (const uint8_t *)w + p * split.rows_per_part * row_bytes;
+        gpu_test_upload(dev, &split.parts[p], rows_of_part, split.parts[p].size);
+    }
+    return split;
+}
+
 void gpu_test_download(struct vkdev *dev, void *dst, const struct vkbuf *src, uint64_t bytes)
 {
     struct err err = {0};

@@ -51,6 +51,10 @@ double gpu_test_nmse(const float *a, const float *ref, size_t n);
 struct vkbuf gpu_test_buffer(struct vkdev *dev, const void *data, uint64_t bytes);
 void gpu_test_upload(struct vkdev *dev, const struct vkbuf *dst, const void *src, uint64_t bytes);
 void gpu_test_download(struct vkdev *dev, void *dst, const struct vkbuf *src, uint64_t bytes);
+/* `rows` weight rows of row_bytes each (w, as a file holds them) uploaded in row-range parts, as
+ * the model loader cuts them to fit the device's binding range. Fails the test on error. */
+struct vksplit gpu_test_upload_split(struct vkdev *dev, const void *w, uint64_t row_bytes,
+                                     uint32_t rows);
 /* Runs a recording (end, submit, wait) and fails the test with its message on error. */
 void gpu_test_run(struct vkrec *rec);
 /* A recorder with default settings, begun. */

@@ -28,22 +28,6 @@ struct mm_case {
     int bias, residual;
 };
 
-/* Weights of `rows` rows uploaded as a split with parts of at most `part_rows` rows. */
-static struct vksplit upload_weights(const void *w, uint32_t wtype, uint32_t rows, uint32_t k)
-{
-    uint64_t row_bytes = wtype_row_bytes(wtype, k);
-    struct vksplit split = {0};
-    struct err err = {0};
-    if (vkmem_alloc_split(gpu_dev, row_bytes * rows, row_bytes, "test weights", &split, &err))
-        fail_msg("vkmem_alloc_split: %s", err.msg);
-    for (uint32_t p = 0; p < split.n; p++) {
-        uint64_t r0 = p * split.rows_per_part;
-        gpu_test_upload(gpu_dev, &split.parts[p], (const uint8_t *)w + r0 * row_bytes,
-                        split.parts[p].size);
-    }
-    return split;
-}
-
 /* Runs one product on the GPU with kernel `impl` (enum matmul_impl) and compares it with
  * ref_matmul; returns the NMSE. y starts poisoned (or as the residual), so a missed output shows. */
 static double run_case(uint32_t wtype, const struct mm_case *c, uint64_t seed, int impl)
@@ -69,7 +53,7 @@ static double run_case(uint32_t wtype, const struct mm_case *c, uint64_t seed, i
     memcpy(ref, res, ny * sizeof(float));
     ref_matmul(ref, wq, wtype, x, rows, k, n_tok, c->bias ? bias : NULL, c->residual ? ref : NULL);
 
-    struct vksplit w = upload_weights(wq, wtype, rows, k);
+    struct vksplit w = gpu_test_upload_split(gpu_dev, wq, wtype_row_bytes(wtype, k), rows);
     struct vkbuf xb = gpu_test_buffer(gpu_dev, x, nx * 4);
     /* with a residual, y is also the residual (in place, as the forward pass uses it) */
     struct vkbuf yb = gpu_test_buffer(gpu_dev, c->residual ? res : NULL, ny * 4);
@@ -201,7 +185,7 @@ static void test_matmul_rejects_bad_shapes(void **state)
 {
     (void)state;
     float w[64] = {1};
-    struct vksplit split = upload_weights(w, WTYPE_F32, 2, 32);
+    struct vksplit split = gpu_test_upload_split(gpu_dev, w, wtype_row_bytes(WTYPE_F32, 32), 2);
     struct vkbuf b = gpu_test_buffer(gpu_dev, NULL, 4096);
     struct matmul_args a = {.wtype = WTYPE_F32, .n_tok = 1, .rows = 2, .k = 12, .w = &split,
                             .x = b, .y = b};
@@ -440,7 +424,7 @@ static void test_matmul_forced_coopmat_is_unsupported_without_it(void **state)
         skip();
     float w[64];
     gpu_test_fill_f32(w, 64, -1, 1);
-    struct vksplit split = upload_weights(w, WTYPE_F32, 2, 32);
+    struct vksplit split = gpu_test_upload_split(gpu_dev, w, wtype_row_bytes(WTYPE_F32, 32), 2);
     struct vkbuf b = gpu_test_buffer(gpu_dev, NULL, 4096);
     struct matmul_args a = {.wtype = WTYPE_F32, .n_tok = 1, .rows = 2, .k = 32, .w = &split,
                             .x = b, .y = b};

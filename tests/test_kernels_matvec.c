@@ -23,44 +23,11 @@
 #include "kernels/matvec.h"
 #include "model/gguf.h"
 #include "ref/ops.h"
-#include "ref/quant.h"
+#include "weights_test.h"
 
 #define NMSE_MAX 1e-7
 
-static const uint32_t all_types[] = {WTYPE_F32,  WTYPE_F16,  WTYPE_BF16, WTYPE_Q8_0,
-                                     WTYPE_Q4_0, WTYPE_Q4_1, WTYPE_Q5_0, WTYPE_Q5_1,
-                                     WTYPE_Q4_K, WTYPE_Q5_K, WTYPE_Q6_K};
-#define N_TYPES (sizeof all_types / sizeof all_types[0])
-
 enum { WITH_BIAS = 1, WITH_RES = 2, IN_PLACE = 4 };
-
-/* Random weights [rows, k] in `type`, as the bytes a GGUF file would hold (+4 bytes of slack so
- * the reference and the GPU copy may round up to whole words). */
-static uint8_t *random_weights(uint32_t type, uint32_t rows, uint32_t k)
-{
-    uint64_t bytes = wtype_row_bytes(type, k) * rows;
-    float *f = mem_alloc((size_t)rows * k * sizeof *f);
-    uint8_t *q = mem_calloc(bytes + 4, 1);
-    assert_non_null(f);
-    assert_non_null(q);
-    gpu_test_fill_f32(f, (size_t)rows * k, -1.0f, 1.0f);
-    ref_quantize(q, f, type, (size_t)rows * k);
-    mem_free(f);
-    return q;
-}
-
-/* The weights in row-range parts as the model loader makes them. */
-static void upload_split(struct vksplit *s, const uint8_t *w, uint32_t type, uint32_t rows,
-                         uint32_t k)
-{
-    struct err err = {0};
-    uint64_t row_bytes = wtype_row_bytes(type, k);
-    if (vkmem_alloc_split(gpu_dev, row_bytes * rows, row_bytes, "test weights", s, &err))
-        fail_msg("vkmem_alloc_split: %s", err.msg);
-    for (uint32_t p = 0; p < s->n; p++)
-        gpu_test_upload(gpu_dev, &s->parts[p], w + p * s->rows_per_part * row_bytes,
-                        s->parts[p].size);
-}
 
 static float *random_floats(size_t n)
 {
@@ -74,7 +41,7 @@ static float *random_floats(size_t n)
 static double matvec_case(uint32_t type, uint32_t rows, uint32_t k, uint32_t n_cols, int flags,
                           const struct matvec_config *cfg)
 {
-    uint8_t *w = random_weights(type, rows, k);
+    uint8_t *w = weights_test_random(type, rows, k);
     float *x = random_floats((size_t)n_cols * k);
     float *bias = random_floats(rows);
     float *res = random_floats((size_t)n_cols * rows);
@@ -87,7 +54,7 @@ static double matvec_case(uint32_t type, uint32_t rows, uint32_t k, uint32_t n_c
 
     uint64_t y_bytes = 4ull * n_cols * rows;
     struct vksplit split;
-    upload_split(&split, w, type, rows, k);
+    split = gpu_test_upload_split(gpu_dev, w, wtype_row_bytes(type, k), rows);
     struct vkbuf bx = gpu_test_buffer(gpu_dev, x, 4ull * n_cols * k);
     /* poisoned, so an output the kernel skips shows as NaN; in place it starts as the residual */
     struct vkbuf by = gpu_test_buffer(gpu_dev, flags & IN_PLACE ? res : NULL, y_bytes);
@@ -141,8 +108,8 @@ static void test_matvec_matches_reference_for_every_type(void **state)
     static const uint32_t k_block32[] = {32, 96, 256, 768};
     static const uint32_t k_block256[] = {256, 768, 256, 768};
     gpu_test_seed(11);
-    for (uint32_t t = 0; t < N_TYPES; t++) {
-        uint32_t type = all_types[t];
+    for (uint32_t t = 0; t < WEIGHTS_TEST_N_TYPES; t++) {
+        uint32_t type = weights_test_types[t];
         const uint32_t *ks = wtype_get(type)->block_elems == 256 ? k_block256 : k_block32;
         for (uint32_t j = 0; j < 4; j++)
             expect_matvec(type, rows_set[j], ks[(j + t) % 4], cols_set[(j + 2 * t) % 4],
@@ -196,8 +163,8 @@ static void test_matvec_rejects_bad_arguments(void **state)
 {
     (void)state;
     struct vksplit split;
-    uint8_t *w = random_weights(WTYPE_Q4_0, 4, 64);
-    upload_split(&split, w, WTYPE_Q4_0, 4, 64);
+    uint8_t *w = weights_test_random(WTYPE_Q4_0, 4, 64);
+    split = gpu_test_upload_split(gpu_dev, w, wtype_row_bytes(WTYPE_Q4_0, 64), 4);
     struct vkbuf b = gpu_test_buffer(gpu_dev, NULL, 4096);
     const struct matvec_args good = {.wtype = WTYPE_Q4_0, .rows = 4, .k = 64, .n_cols = 1,
                                      .w = &split, .x = b, .y = b};
@@ -255,7 +222,7 @@ static void expect_rows_equal(const float *got, const float *want, size_t n, con
 /* Looks up random ids and out-of-range ones (rows, far past, -1) in a table of `rows` rows. */
 static void get_rows_case(uint32_t type, uint32_t rows, uint32_t k, uint32_t n_ids)
 {
-    uint8_t *w = random_weights(type, rows, k);
+    uint8_t *w = weights_test_random(type, rows, k);
     uint32_t *ids = mem_alloc(n_ids * sizeof *ids);
     float *want = mem_alloc((size_t)n_ids * k * sizeof *want);
     float *got = mem_alloc((size_t)n_ids * k * sizeof *got);
@@ -271,7 +238,7 @@ static void get_rows_case(uint32_t type, uint32_t rows, uint32_t k, uint32_t n_i
     expected_rows(want, w, type, rows, k, ids, n_ids);
 
     struct vksplit split;
-    upload_split(&split, w, type, rows, k);
+    split = gpu_test_upload_split(gpu_dev, w, wtype_row_bytes(type, k), rows);
     struct vkbuf bids = gpu_test_buffer(gpu_dev, ids, 4ull * n_ids);
     struct vkbuf bout = gpu_test_buffer(gpu_dev, NULL, 4ull * n_ids * k);
     struct get_rows_args a = {.wtype = type, .rows = rows, .k = k, .w = &split, .ids = bids,
@@ -301,8 +268,8 @@ static void test_get_rows_matches_reference_for_every_type(void **state)
 {
     (void)state;
     gpu_test_seed(21);
-    for (uint32_t t = 0; t < N_TYPES; t++) {
-        uint32_t type = all_types[t];
+    for (uint32_t t = 0; t < WEIGHTS_TEST_N_TYPES; t++) {
+        uint32_t type = weights_test_types[t];
         int big = wtype_get(type)->block_elems == 256;
         get_rows_case(type, 37, big ? 512 : 96, 9);
         get_rows_case(type, 3, big ? 256 : 3584, 4);
@@ -328,9 +295,9 @@ static void test_get_rows_replays_with_new_ids(void **state)
     (void)state;
     const uint32_t type = WTYPE_Q5_K, rows = 50, k = 256;
     gpu_test_seed(23);
-    uint8_t *w = random_weights(type, rows, k);
+    uint8_t *w = weights_test_random(type, rows, k);
     struct vksplit split;
-    upload_split(&split, w, type, rows, k);
+    split = gpu_test_upload_split(gpu_dev, w, wtype_row_bytes(type, k), rows);
     uint32_t ids[2] = {3, 41};
     float want[2 * 256], got[2 * 256];
     struct vkbuf bids = gpu_test_buffer(gpu_dev, ids, sizeof ids);
@@ -375,7 +342,7 @@ static void dequant_vector(const struct dequant_vector *v)
     for (uint32_t i = 0; i < rows; i++)
         ids[i] = i;
     struct vksplit split;
-    upload_split(&split, w, t->type, rows, k);
+    split = gpu_test_upload_split(gpu_dev, w, wtype_row_bytes(t->type, k), rows);
     struct vkbuf bids = gpu_test_buffer(gpu_dev, ids, 4ull * rows);
     struct vkbuf bout = gpu_test_buffer(gpu_dev, NULL, 4ull * v->n);
     struct get_rows_args a = {.wtype = t->type, .rows = rows, .k = k, .w = &split, .ids = bids,

@@ -18,48 +18,9 @@
 #include "gpu_test.h"
 #include "kernels/matvec.h"
 #include "ref/ops.h"
-#include "ref/quant.h"
+#include "weights_test.h"
 
 #define NMSE_MAX 1e-7
-/* rows quantized at a time: the FFN shape's float weights would take 270 MB at once */
-#define GEN_ROWS 512u
-
-static const uint32_t all_types[] = {WTYPE_F32,  WTYPE_F16,  WTYPE_BF16, WTYPE_Q8_0,
-                                     WTYPE_Q4_0, WTYPE_Q4_1, WTYPE_Q5_0, WTYPE_Q5_1,
-                                     WTYPE_Q4_K, WTYPE_Q5_K, WTYPE_Q6_K};
-#define N_TYPES (sizeof all_types / sizeof all_types[0])
-
-/* Random weights [rows, k] in `type` as a GGUF file holds them (+4 bytes of slack: the GPU copy
- * rounds parts up to whole words). */
-static uint8_t *random_weights(uint32_t type, uint32_t rows, uint32_t k)
-{
-    uint64_t row_bytes = wtype_row_bytes(type, k);
-    uint32_t chunk = rows < GEN_ROWS ? rows : GEN_ROWS;
-    float *f = mem_alloc((size_t)chunk * k * sizeof *f);
-    uint8_t *q = mem_calloc(row_bytes * rows + 4, 1);
-    assert_non_null(f);
-    assert_non_null(q);
-    for (uint32_t r = 0; r < rows; r += chunk) {
-        uint32_t n = rows - r < chunk ? rows - r : chunk;
-        gpu_test_fill_f32(f, (size_t)n * k, -1.0f, 1.0f);
-        ref_quantize(q + r * row_bytes, f, type, (size_t)n * k);
-    }
-    mem_free(f);
-    return q;
-}
-
-/* The weights in row-range parts as the model loader makes them (at the current binding cap). */
-static void upload_split(struct vksplit *s, const uint8_t *w, uint32_t type, uint32_t rows,
-                         uint32_t k)
-{
-    struct err err = {0};
-    uint64_t row_bytes = wtype_row_bytes(type, k);
-    if (vkmem_alloc_split(gpu_dev, row_bytes * rows, row_bytes, "test weights", s, &err))
-        fail_msg("vkmem_alloc_split: %s", err.msg);
-    for (uint32_t p = 0; p < s->n; p++)
-        gpu_test_upload(gpu_dev, &s->parts[p], w + p * s->rows_per_part * row_bytes,
-                        s->parts[p].size);
-}
 
 /* One fused product on the GPU (layout cfg, NULL: the device's) against the reference; returns
  * the NMSE. `parts` gets the number of weight parts the matrices were cut into. */
@@ -67,8 +28,8 @@ static double glu_case(uint32_t type, uint32_t rows, uint32_t k, uint32_t n_cols
                        const struct matvec_config *cfg, uint32_t *parts)
 {
     size_t n_out = (size_t)n_cols * rows;
-    uint8_t *wg = random_weights(type, rows, k);
-    uint8_t *wu = random_weights(type, rows, k);
+    uint8_t *wg = weights_test_random(type, rows, k);
+    uint8_t *wu = weights_test_random(type, rows, k);
     float *x = mem_alloc((size_t)n_cols * k * sizeof *x);
     float *g = mem_alloc(n_out * sizeof *g);
     float *u = mem_alloc(n_out * sizeof *u);
@@ -81,8 +42,8 @@ static double glu_case(uint32_t type, uint32_t rows, uint32_t k, uint32_t n_cols
     ref_swiglu(want, g, u, n_out);
 
     struct vksplit sg, su;
-    upload_split(&sg, wg, type, rows, k);
-    upload_split(&su, wu, type, rows, k);
+    sg = gpu_test_upload_split(gpu_dev, wg, wtype_row_bytes(type, k), rows);
+    su = gpu_test_upload_split(gpu_dev, wu, wtype_row_bytes(type, k), rows);
     *parts = sg.n;
     struct vkbuf bx = gpu_test_buffer(gpu_dev, x, 4ull * n_cols * k);
     /* poisoned, so an output the kernel skips shows as NaN and fails the NMSE */
@@ -134,8 +95,8 @@ static void test_matvec_glu_matches_reference_for_every_type(void **state)
     static const uint32_t k_block32[] = {32, 96, 256, 768};
     static const uint32_t k_block256[] = {256, 768, 512, 256};
     gpu_test_seed(31);
-    for (uint32_t t = 0; t < N_TYPES; t++) {
-        uint32_t type = all_types[t];
+    for (uint32_t t = 0; t < WEIGHTS_TEST_N_TYPES; t++) {
+        uint32_t type = weights_test_types[t];
         const uint32_t *ks = wtype_get(type)->block_elems == 256 ? k_block256 : k_block32;
         for (uint32_t j = 0; j < 4; j++)
             expect_glu(type, rows_set[j], ks[(j + t) % 4], cols_set[(j + t) % 3], NULL);
@@ -186,15 +147,15 @@ static void test_matvec_glu_rejects_mismatched_weights(void **state)
     (void)state;
     const uint32_t rows = 40, k = 256;
     gpu_test_seed(35);
-    uint8_t *w = random_weights(WTYPE_Q8_0, rows, k);
-    uint8_t *w6 = random_weights(WTYPE_Q6_K, rows, k);
+    uint8_t *w = weights_test_random(WTYPE_Q8_0, rows, k);
+    uint8_t *w6 = weights_test_random(WTYPE_Q6_K, rows, k);
     struct vksplit gate, up_type, up_rows, up_parts;
-    upload_split(&gate, w, WTYPE_Q8_0, rows, k);
-    upload_split(&up_type, w6, WTYPE_Q6_K, rows, k);
-    upload_split(&up_rows, w, WTYPE_Q8_0, rows - 8, k);
+    gate = gpu_test_upload_split(gpu_dev, w, wtype_row_bytes(WTYPE_Q8_0, k), rows);
+    up_type = gpu_test_upload_split(gpu_dev, w6, wtype_row_bytes(WTYPE_Q6_K, k), rows);
+    up_rows = gpu_test_upload_split(gpu_dev, w, wtype_row_bytes(WTYPE_Q8_0, k), rows - 8);
     /* the same matrix cut at a smaller binding: other part boundaries */
     vkmem_set_max_binding(gpu_dev, 4096);
-    upload_split(&up_parts, w, WTYPE_Q8_0, rows, k);
+    up_parts = gpu_test_upload_split(gpu_dev, w, wtype_row_bytes(WTYPE_Q8_0, k), rows);
     vkmem_set_max_binding(gpu_dev, 0);
     assert_true(up_parts.n > 1 && gate.n == 1);
     assert_false(matvec_glu_fits(WTYPE_Q8_0, &gate, &up_parts));

@@ -33,6 +33,12 @@ static axvk_status opts_from_desc(axvk_context *ctx, const axvk_model_desc *desc
                            "KV cache type \"%s\": expected f16 or q8_0", desc->kv_type);
         o->kv_type = WTYPE_Q8_0;
     }
+    if (desc->numerics && strcmp(desc->numerics, "fp32") != 0) {
+        if (strcmp(desc->numerics, "llama-cpu") != 0)
+            return err_set(&ctx->err, AXVK_ERR_INVALID_ARGUMENT,
+                           "numerics \"%s\": expected fp32 or llama-cpu", desc->numerics);
+        o->numerics = MODEL_NUMERICS_LLAMA_CPU;
+    }
     if (desc->quant && (o->quant_scheme = quant_scheme_from_name(desc->quant)) < 0)
         return err_set(&ctx->err, AXVK_ERR_INVALID_ARGUMENT, "unknown quantization \"%s\"",
                        desc->quant);
@@ -41,20 +47,6 @@ static axvk_status opts_from_desc(axvk_context *ctx, const axvk_model_desc *desc
     if (!o->vocab_only && !ctx->dev)
         return err_set(&ctx->err, AXVK_ERR_INVALID_ARGUMENT,
                        "this context has no device: load with vocab_only");
-    return AXVK_OK;
-}
-
-/* desc->numerics as an enum model_numerics (NULL desc or field: fp32); the message lands on ctx. */
-static axvk_status numerics_from_desc(axvk_context *ctx, const axvk_model_desc *desc,
-                                      uint32_t *out)
-{
-    *out = MODEL_NUMERICS_FP32;
-    if (!desc || !desc->numerics || !strcmp(desc->numerics, "fp32"))
-        return AXVK_OK;
-    if (strcmp(desc->numerics, "llama-cpu") != 0)
-        return err_set(&ctx->err, AXVK_ERR_INVALID_ARGUMENT,
-                       "numerics \"%s\": expected fp32 or llama-cpu", desc->numerics);
-    *out = MODEL_NUMERICS_LLAMA_CPU;
     return AXVK_OK;
 }
 
@@ -67,8 +59,6 @@ axvk_status axvk_model_load(axvk_context *ctx, const char *path, const axvk_mode
     *out = NULL;
     struct model_opts o;
     axvk_status s = opts_from_desc(ctx, desc, &o);
-    if (!s)
-        s = numerics_from_desc(ctx, desc, &o.numerics);
     if (s)
         return s;
     axvk_model *model = mem_calloc(1, sizeof *model);
@@ -102,7 +92,7 @@ axvk_status axvk_model_create_synthetic(axvk_context *ctx, const char *spec, uin
     if (!ctx->dev)
         return err_set(&ctx->err, AXVK_ERR_INVALID_ARGUMENT,
                        "a synthetic model lives on a device: this context has none");
-    if ((s = opts_from_desc(ctx, desc, &o)) || (s = numerics_from_desc(ctx, desc, &o.numerics)) ||
+    if ((s = opts_from_desc(ctx, desc, &o)) ||
         (s = model_synthetic_spec(spec, &preset, &scheme, &ctx->err)))
         return s;
     o.quant_scheme = scheme;

@@ -61,8 +61,7 @@ enum model_numerics {
 
 struct model {
     struct vkdev *dev;        /* NULL when vocab_only */
-    uint32_t numerics;        /* enum model_numerics, from model_opts (each session keeps
-                                 what it found at creation) */
+    uint32_t numerics;        /* enum model_numerics, from model_opts; fixed at load */
     struct model_hparams hp;
     struct tokenizer *tok;
     char *chat_template;      /* source text; NULL: the model has none */

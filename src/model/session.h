@@ -41,7 +41,7 @@ struct session {
     struct vkbuf x, xb;             /* [rows, dim] residual stream, normed copy */
     struct vkbuf q, k, v, att;      /* [rows, q_dim], [rows, kv_dim] x 2, [rows, q_dim] */
     struct vkbuf gate, up;          /* [rows, ffn_dim] */
-    int round_acts;                 /* model numerics MODEL_NUMERICS_LLAMA_CPU at creation */
+    int round_acts;                 /* the model's numerics are MODEL_NUMERICS_LLAMA_CPU */
     struct vkbuf rounded;           /* [rows, max(dim, q_dim, ffn_dim)] a product's rounded
                                        input; only with round_acts */
     struct vkbuf logits;            /* [n_seq, n_vocab]: each sequence's current logits */
